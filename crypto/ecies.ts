@@ -1,0 +1,92 @@
+/**
+ * ECIES key wrapping to a secp256k1 public key:
+ *   ephemeral key pair -> ECDH x-coordinate -> HKDF-SHA256(salt = ephemeral || recipient,
+ *   info = "modelvault/v1/ecies" [+ "/" + context]) -> AES-256-GCM.
+ * Output: 33-byte compressed ephemeral public key || 12-byte nonce || ciphertext || 16-byte tag.
+ * Only the recipient's private key opens it; a different context string does not.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { expectBytes, utf8 } from "./bytes.js";
+import { hkdfSha256 } from "./derive.js";
+import { InvalidArgumentError, InvalidPublicKeyError, UnwrapError } from "./errors.js";
+
+export const PUBLIC_KEY_LENGTH = 33;
+export const PRIVATE_KEY_LENGTH = 32;
+const NONCE_LENGTH = 12;
+const TAG_LENGTH = 16;
+export const WRAP_OVERHEAD = PUBLIC_KEY_LENGTH + NONCE_LENGTH + TAG_LENGTH;
+
+function checkPublicKey(publicKey: Uint8Array): Uint8Array {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
+    throw new InvalidPublicKeyError();
+  }
+  if (!secp256k1.utils.isValidPublicKey(publicKey, true)) throw new InvalidPublicKeyError();
+  return publicKey;
+}
+
+function wrapInfo(context: string): Uint8Array {
+  return utf8(context === "" ? "modelvault/v1/ecies" : `modelvault/v1/ecies/${context}`);
+}
+
+function wrappingKey(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, info: Uint8Array) {
+  const salt = new Uint8Array(PUBLIC_KEY_LENGTH * 2);
+  salt.set(ephemeral, 0);
+  salt.set(recipient, PUBLIC_KEY_LENGTH);
+  return hkdfSha256(sharedPoint.subarray(1), salt, info, 32); // x-coordinate of the shared point
+}
+
+/** A fresh secp256k1 key pair (compressed public key). */
+export function generateKeyPair(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const privateKey = secp256k1.utils.randomSecretKey();
+  return { privateKey, publicKey: secp256k1.getPublicKey(privateKey, true) };
+}
+
+/** The compressed public key of a private key. */
+export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  expectBytes(privateKey, PRIVATE_KEY_LENGTH, "privateKey");
+  if (!secp256k1.utils.isValidSecretKey(privateKey)) throw new InvalidArgumentError("not a valid secp256k1 private key");
+  return secp256k1.getPublicKey(privateKey, true);
+}
+
+/** Encrypts `plaintext` (e.g. a key share) so that only `recipientPublicKey`'s owner opens it. */
+export function wrapKey(recipientPublicKey: Uint8Array, plaintext: Uint8Array, context = ""): Uint8Array {
+  const recipient = checkPublicKey(recipientPublicKey);
+  if (!(plaintext instanceof Uint8Array)) throw new InvalidArgumentError("plaintext must be a Uint8Array");
+  const ephemeral = generateKeyPair();
+  const shared = secp256k1.getSharedSecret(ephemeral.privateKey, recipient, true);
+  const info = wrapInfo(context);
+  const key = wrappingKey(shared, ephemeral.publicKey, recipient, info);
+  const nonce = randomBytes(NONCE_LENGTH);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(info);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const out = new Uint8Array(PUBLIC_KEY_LENGTH + NONCE_LENGTH + body.length);
+  out.set(ephemeral.publicKey, 0);
+  out.set(nonce, PUBLIC_KEY_LENGTH);
+  out.set(body, PUBLIC_KEY_LENGTH + NONCE_LENGTH);
+  return out;
+}
+
+/** Opens a wrapped key with the recipient's private key; UnwrapError on any mismatch. */
+export function unwrapKey(privateKey: Uint8Array, wrapped: Uint8Array, context = ""): Uint8Array {
+  const recipient = publicKeyOf(privateKey);
+  if (!(wrapped instanceof Uint8Array) || wrapped.length < WRAP_OVERHEAD) {
+    throw new UnwrapError("wrapped key too short");
+  }
+  const ephemeral = wrapped.subarray(0, PUBLIC_KEY_LENGTH);
+  if (!secp256k1.utils.isValidPublicKey(ephemeral, true)) throw new UnwrapError("wrapped key has an invalid ephemeral key");
+  const nonce = wrapped.subarray(PUBLIC_KEY_LENGTH, PUBLIC_KEY_LENGTH + NONCE_LENGTH);
+  const ciphertext = wrapped.subarray(PUBLIC_KEY_LENGTH + NONCE_LENGTH, wrapped.length - TAG_LENGTH);
+  const tag = wrapped.subarray(wrapped.length - TAG_LENGTH);
+  const info = wrapInfo(context);
+  const key = wrappingKey(secp256k1.getSharedSecret(privateKey, ephemeral, true), ephemeral, recipient, info);
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce);
+  decipher.setAAD(info);
+  decipher.setAuthTag(tag);
+  try {
+    return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+  } catch {
+    throw new UnwrapError();
+  }
+}

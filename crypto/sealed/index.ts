@@ -1,0 +1,18 @@
+export { seal, open, sealSegment, openSegment, type ByteSource, type SealOptions, type OpenOptions } from "./stream.js";
+export { SealedReader, type ReadSealedRange, type SealedReaderOptions } from "./random-access.js";
+export { createHeader, openHeader, type OpenedHeader } from "./header.js";
+export {
+  DEFAULT_FRAME_LENGTH,
+  DEFAULT_SEGMENT_SIZE,
+  FORMAT_VERSION,
+  HEADER_LENGTH,
+  MAX_SEGMENT_SIZE,
+  TAG_LENGTH,
+  frameRange,
+  parseHeader,
+  sealedLayout,
+  sealedLength,
+  type SealedHeader,
+  type SealedLayout,
+} from "./format.js";
+export { gcmOpen, gcmSeal, segmentNonce } from "./segment.js";
