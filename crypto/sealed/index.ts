@@ -1,4 +1,5 @@
 export { seal, open, sealSegment, openSegment, type ByteSource, type SealOptions, type OpenOptions } from "./stream.js";
+export { ChunkQueue, joinPieces } from "./chunk-queue.js";
 export { SealedReader, type ReadSealedRange, type SealedReaderOptions } from "./random-access.js";
 export { createHeader, openHeader, type OpenedHeader } from "./header.js";
 export {

@@ -1,0 +1,128 @@
+/**
+ * Fetch: manifest CID -> signed manifest checked (signer = owner, or the owner the chain
+ * names) -> key checked against the manifest's commitment -> content from the local blockstore
+ * or from peers over bitswap, under an idle timeout -> every segment authenticated and
+ * decrypted. Also byte ranges that fetch and decrypt only the segments they need.
+ */
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { CID } from "multiformats/cid";
+import { hexToBytes, type Address } from "viem";
+import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../crypto/index.js";
+import { ContentMismatchError, ContentNotFoundError, InvalidManifestError } from "./errors.js";
+import { collectWithin, withIdleTimeout } from "./idle-timeout.js";
+import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
+import type { StoragePeer } from "./storage-peer.js";
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+export interface ManifestReadOptions {
+  /** The owner the registry names; the manifest must be signed by it. */
+  expectedOwner?: Address;
+  /** Idle timeout for network reads. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchOptions extends ManifestReadOptions {
+  key: Uint8Array;
+  onProgress?: (progress: { plaintextBytes: number; totalBytes: number }) => void;
+}
+
+function toCid(value: CID | string): CID {
+  if (typeof value !== "string") return value;
+  try {
+    return CID.parse(value);
+  } catch (error) {
+    throw new InvalidManifestError(`not a CID: ${JSON.stringify(value.slice(0, 100))}`, { cause: error });
+  }
+}
+
+export async function readManifest(peer: StoragePeer, manifestCid: CID | string, options: ManifestReadOptions = {}): Promise<SignedManifest> {
+  const cid = toCid(manifestCid);
+  const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const bytes = await collectWithin(
+    async function* (signal) {
+      yield* peer.helia.blockstore.get(cid, { signal });
+    },
+    ms,
+    () => new ContentNotFoundError(cid.toString(), ms),
+    options.signal,
+  );
+  return decodeSignedManifest(bytes, options.expectedOwner);
+}
+
+function checkKey(signed: SignedManifest, key: Uint8Array): void {
+  if (!constantTimeEqual(keyCommitment(key), hexToBytes(signed.manifest.keyCommitment))) throw new WrongKeyError();
+}
+
+/** The sealed bytes [start, end) of a manifest's content, from wherever they are. */
+function readSealed(peer: StoragePeer, signed: SignedManifest, options: ManifestReadOptions, start = 0, end?: number) {
+  const { content, sealedSize } = signed.manifest;
+  const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const length = (end ?? sealedSize) - start;
+  return withIdleTimeout(
+    (signal) => peer.fs.cat(content, { signal, offset: start, length }),
+    ms,
+    () => new ContentNotFoundError(content.toString(), ms),
+    options.signal,
+  );
+}
+
+/** Streams the decrypted model. Throws before yielding anything when the key is wrong. */
+export async function* fetchModel(
+  peer: StoragePeer,
+  manifestCid: CID | string,
+  options: FetchOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const signed = await readManifest(peer, manifestCid, options);
+  checkKey(signed, options.key);
+  const { modelId, plaintextSize } = signed.manifest;
+  let received = 0;
+  for await (const plain of open(readSealed(peer, signed, options), { key: options.key, modelId: hexToBytes(modelId) })) {
+    received += plain.length;
+    if (received > plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
+    options.onProgress?.({ plaintextBytes: received, totalBytes: plaintextSize });
+    yield plain;
+  }
+  if (received !== plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${plaintextSize}`);
+}
+
+/** Fetches to a file; the file appears (by rename) only once every segment checked out. */
+export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | string, path: string, options: FetchOptions): Promise<SignedManifest> {
+  const temp = `${path}.${process.pid}.partial`;
+  try {
+    await pipeline(fetchModel(peer, manifestCid, options), createWriteStream(temp, { mode: 0o600 }));
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return readManifest(peer, manifestCid, options); // local by now: no network
+}
+
+/** Plaintext bytes [start, end) of a model, fetching and decrypting only the frames needed. */
+export async function* fetchRange(
+  peer: StoragePeer,
+  manifestCid: CID | string,
+  start: number,
+  end: number | undefined,
+  options: FetchOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const signed = await readManifest(peer, manifestCid, options);
+  checkKey(signed, options.key);
+  const read = async (s: number, e: number) => {
+    const parts: Uint8Array[] = [];
+    for await (const part of readSealed(peer, signed, options, s, e)) parts.push(part);
+    return Buffer.concat(parts);
+  };
+  const reader = new SealedReader({
+    key: options.key,
+    modelId: hexToBytes(signed.manifest.modelId),
+    header: await read(0, HEADER_LENGTH),
+    sealedLength: signed.manifest.sealedSize,
+    read,
+  });
+  yield* reader.range(start, end);
+}

@@ -1,0 +1,105 @@
+/**
+ * Publish: plaintext stream -> sealed stream (crypto/) -> UnixFS, one frame per raw leaf ->
+ * blockstore -> signed manifest -> pinned. Streaming at constant memory; the manifest pin is
+ * recursive, so it holds the content too.
+ */
+import { randomBytes } from "node:crypto";
+import type { CID } from "multiformats/cid";
+import { bytesToHex, type LocalAccount } from "viem";
+import {
+  DEFAULT_SEGMENT_SIZE,
+  generateContentKey,
+  HEADER_LENGTH,
+  keyCommitment,
+  parseHeader,
+  seal,
+  type ByteSource,
+} from "../crypto/index.js";
+import { frameChunker } from "./frame-chunker.js";
+import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
+import { addPin } from "./pins.js";
+import type { StoragePeer } from "./storage-peer.js";
+
+export interface PublishProgress {
+  plaintextBytes: number;
+  sealedBytes: number;
+}
+
+export interface PublishOptions {
+  owner: LocalAccount;
+  /** 32-byte content key; a fresh random one by default. */
+  key?: Uint8Array;
+  /** 32-byte model id bound into the stream; random by default. */
+  modelId?: Uint8Array;
+  version?: number;
+  name?: string;
+  segmentSize?: number;
+  weightsCommitment?: string;
+  custodians?: Manifest["custodians"];
+  threshold?: number;
+  onProgress?: (progress: PublishProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface PublishResult {
+  manifestCid: CID;
+  contentCid: CID;
+  signed: SignedManifest;
+  /** The content key: split it among custodians, never store it in the clear. */
+  key: Uint8Array;
+}
+
+export async function publish(peer: StoragePeer, source: ByteSource, options: PublishOptions): Promise<PublishResult> {
+  const key = options.key ?? generateContentKey();
+  const modelId = options.modelId ?? new Uint8Array(randomBytes(32));
+  const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const progress: PublishProgress = { plaintextBytes: 0, sealedBytes: 0 };
+  let header: Uint8Array | undefined;
+
+  async function* counted() {
+    for await (const chunk of source) {
+      progress.plaintextBytes += chunk.length;
+      yield chunk;
+    }
+  }
+  async function* sealed() {
+    for await (const chunk of seal(counted(), { key, modelId, segmentSize })) {
+      header ??= chunk; // seal yields the header as its own first chunk
+      progress.sealedBytes += chunk.length;
+      options.onProgress?.(progress);
+      yield chunk;
+    }
+  }
+
+  const contentCid = await peer.fs.addByteStream(sealed(), {
+    rawLeaves: true,
+    leafType: "raw",
+    reduceSingleLeafToSelf: false,
+    chunker: frameChunker(segmentSize),
+    signal: options.signal,
+  });
+  if (header?.length !== HEADER_LENGTH) throw new Error("sealed stream yielded no header");
+
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    modelId: bytesToHex(modelId),
+    version: options.version ?? 1,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    owner: options.owner.address,
+    cipher: "aes-256-gcm-stream/1",
+    content: contentCid,
+    plaintextSize: progress.plaintextBytes,
+    sealedSize: progress.sealedBytes,
+    segmentSize,
+    noncePrefix: bytesToHex(parseHeader(header).noncePrefix),
+    keyCommitment: bytesToHex(keyCommitment(key)),
+    ...(options.weightsCommitment === undefined ? {} : { weightsCommitment: options.weightsCommitment }),
+    custodians: options.custodians ?? [],
+    threshold: options.threshold ?? 0,
+  };
+  const signed = await signModelManifest(options.owner, manifest);
+  const block = await encodeSignedManifest(signed);
+  await peer.helia.blockstore.put(block.cid, block.bytes, { signal: options.signal });
+  await addPin(peer, block.cid, options.signal, { kind: "manifest" });
+  return { manifestCid: block.cid, contentCid, signed, key };
+}

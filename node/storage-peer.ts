@@ -1,0 +1,84 @@
+/**
+ * A modelvault storage peer: Helia with a persistent blockstore and datastore in the data
+ * dir, a stable PeerId, and libp2p with TCP + noise + yamux + identify + bitswap. Nothing
+ * dials public hosts: no bootstrap list, no mDNS, no delegated routing. Peers are the ones the
+ * operator names (config `peers`, or dial()).
+ */
+import { noise } from "@chainsafe/libp2p-noise";
+import * as dagJson from "@ipld/dag-json";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { withBitswap } from "@helia/bitswap";
+import { withLibp2pLight } from "@helia/libp2p";
+import { unixfs, type UnixFS } from "@helia/unixfs";
+import { identify } from "@libp2p/identify";
+import { tcp } from "@libp2p/tcp";
+import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
+import { FsDatastore } from "datastore-fs";
+import { createHeliaLight, type Helia } from "helia";
+import type { Libp2p } from "@libp2p/interface";
+import { join } from "node:path";
+import { FastFsBlockstore } from "./blockstore.js";
+import { loadOrCreatePeerKey } from "./peer-key.js";
+
+export interface StoragePeerOptions {
+  /** Where blocks, the datastore (pins) and the peer key live. */
+  dataDir: string;
+  /** libp2p listen addresses; default one TCP port on loopback. */
+  listen?: string[];
+  /** Multiaddrs (with /p2p/<id>) of peers to dial at start. */
+  peers?: string[];
+}
+
+export type HeliaPeer = Helia & { libp2p: Libp2p };
+
+export class StoragePeer {
+  readonly helia: HeliaPeer;
+  readonly fs: UnixFS;
+
+  private constructor(helia: HeliaPeer) {
+    this.helia = helia;
+    this.fs = unixfs(helia);
+  }
+
+  static async start(options: StoragePeerOptions): Promise<StoragePeer> {
+    const privateKey = await loadOrCreatePeerKey(join(options.dataDir, "peer.key"));
+    const blockstore = new FastFsBlockstore(join(options.dataDir, "blocks"));
+    const datastore = new FsDatastore(join(options.dataDir, "datastore"));
+    await blockstore.open();
+    await datastore.open();
+    // dag-json: manifests are dag-json blocks that link to the content, so pins follow the link.
+    const light = createHeliaLight({ blockstore, datastore, codecs: [dagJson] });
+    const withNet = withLibp2pLight(light, {
+      privateKey,
+      datastore,
+      addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: [],
+      services: { identify: identify() },
+    });
+    const helia = withBitswap(withNet) as unknown as HeliaPeer;
+    await helia.start();
+    const peer = new StoragePeer(helia);
+    for (const address of options.peers ?? []) await peer.dial(address);
+    return peer;
+  }
+
+  get peerId(): string {
+    return this.helia.libp2p.peerId.toString();
+  }
+
+  /** Listen addresses with the /p2p/<peer id> suffix, ready to hand to another peer. */
+  get addresses(): Multiaddr[] {
+    return this.helia.libp2p.getMultiaddrs();
+  }
+
+  async dial(address: string | Multiaddr, signal = AbortSignal.timeout(10_000)): Promise<void> {
+    await this.helia.libp2p.dial(typeof address === "string" ? multiaddr(address) : address, { signal });
+  }
+
+  async stop(): Promise<void> {
+    await this.helia.stop();
+  }
+}
