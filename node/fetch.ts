@@ -7,6 +7,7 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
+import type { CatOptions } from "@helia/unixfs";
 import { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
 import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../crypto/index.js";
@@ -16,6 +17,11 @@ import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
 import type { StoragePeer } from "./storage-peer.js";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/**
+ * Leaves read ahead while streaming. The exporter's default loads every sibling leaf at once,
+ * which holds the whole model in memory; 16 one-MiB frames keep memory flat and bitswap busy.
+ */
+export const READ_AHEAD_BLOCKS = 16;
 
 export interface ManifestReadOptions {
   /** The owner the registry names; the manifest must be signed by it. */
@@ -63,7 +69,8 @@ function readSealed(peer: StoragePeer, signed: SignedManifest, options: Manifest
   const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const length = (end ?? sealedSize) - start;
   return withIdleTimeout(
-    (signal) => peer.fs.cat(content, { signal, offset: start, length }),
+    // @helia/unixfs passes options through to the exporter, whose option this is.
+    (signal) => peer.fs.cat(content, { signal, offset: start, length, blockReadConcurrency: READ_AHEAD_BLOCKS } as CatOptions),
     ms,
     () => new ContentNotFoundError(content.toString(), ms),
     options.signal,

@@ -1,6 +1,7 @@
 /** Pins of a storage peer: what gc() must keep. Thin, typed wrappers over Helia's pins. */
 import { CID } from "multiformats/cid";
 import { InvalidManifestError } from "./errors.js";
+import { leafAwareWalker } from "./pin-walker.js";
 import type { StoragePeer } from "./storage-peer.js";
 
 export interface PinInfo {
@@ -28,7 +29,7 @@ export async function listPins(peer: StoragePeer, signal?: AbortSignal): Promise
 /** Pins a DAG (recursively); fetches missing blocks from peers. Idempotent. */
 export async function addPin(peer: StoragePeer, cid: CID, signal?: AbortSignal, metadata: PinInfo["metadata"] = {}): Promise<void> {
   if (await peer.helia.pins.isPinned(cid, { signal })) return;
-  for await (const _ of peer.helia.pins.add(cid, { signal, metadata })) {
+  for await (const _ of peer.helia.pins.add(cid, { signal, metadata, walker: leafAwareWalker() })) {
     // drain: yields each pinned block
   }
 }
@@ -36,7 +37,7 @@ export async function addPin(peer: StoragePeer, cid: CID, signal?: AbortSignal, 
 /** Unpins; the blocks stay until the next gc(). Idempotent. */
 export async function removePin(peer: StoragePeer, cid: CID, signal?: AbortSignal): Promise<void> {
   if (!(await peer.helia.pins.isPinned(cid, { signal }))) return;
-  for await (const _ of peer.helia.pins.rm(cid, { signal })) {
+  for await (const _ of peer.helia.pins.rm(cid, { signal, walker: leafAwareWalker() })) {
     // drain
   }
 }
