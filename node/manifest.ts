@@ -39,7 +39,7 @@ export const manifestSchema = z
     /** crypto keyCommitment(content key): checks a recombined key before any fetch. */
     keyCommitment: hex(32),
     /** keccak256 Merkle root over fixed-size ciphertext segments, for storage challenges. */
-    storage: z.object({ root: hex(32), segmentSize: z.number().int().min(32).max(1 << 20) }).strict().optional(),
+    storage: z.object({ root: hex(32), segmentSize: z.literal(1024) }).strict(),
     /** Poseidon commitment of the quantized weights (decimal field element), when a model. */
     weightsCommitment: z.string().regex(/^[0-9]{1,78}$/).optional(),
     custodians: z.array(address).max(64),

@@ -19,6 +19,7 @@ import { frameChunker } from "./frame-chunker.js";
 import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
 import { addPin } from "./pins.js";
 import type { StoragePeer } from "./storage-peer.js";
+import { STORAGE_SEGMENT_SIZE, StorageTreeBuilder } from "./storage-tree.js";
 
 export interface PublishProgress {
   plaintextBytes: number;
@@ -55,6 +56,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const progress: PublishProgress = { plaintextBytes: 0, sealedBytes: 0 };
   let header: Uint8Array | undefined;
+  const storageTree = await StorageTreeBuilder.create();
 
   async function* counted() {
     for await (const chunk of source) {
@@ -66,6 +68,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     for await (const chunk of seal(counted(), { key, modelId, segmentSize })) {
       header ??= chunk; // seal yields the header as its own first chunk
       progress.sealedBytes += chunk.length;
+      storageTree.update(chunk);
       options.onProgress?.(progress);
       yield chunk;
     }
@@ -93,6 +96,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     segmentSize,
     noncePrefix: bytesToHex(parseHeader(header).noncePrefix),
     keyCommitment: bytesToHex(keyCommitment(key)),
+    storage: { root: storageTree.root().root, segmentSize: STORAGE_SEGMENT_SIZE },
     ...(options.weightsCommitment === undefined ? {} : { weightsCommitment: options.weightsCommitment }),
     custodians: options.custodians ?? [],
     threshold: options.threshold ?? 0,

@@ -108,3 +108,18 @@ describe("node: fetch errors and ranges", function () {
     assert.ok(Date.now() - started < 10_000);
   });
 });
+
+describe("node: the manifest commits the storage-challenge root", function () {
+  this.timeout(60_000);
+  const fixture = new PeerFixture();
+  after(() => fixture.cleanup());
+
+  it("equals the contracts' reference tree over the sealed bytes", async () => {
+    const { buildStorageTree, storageSegments } = await import("../../contracts/storage-proof.js");
+    const peer = await fixture.start();
+    const published = await publish(peer, [randomBytes(5000)], { owner, segmentSize: 1000 });
+    const sealed = await collect(peer.fs.cat(published.contentCid));
+    assert.equal(published.signed.manifest.storage.root, buildStorageTree(storageSegments(sealed)).root);
+    assert.equal(published.signed.manifest.storage.segmentSize, 1024);
+  });
+});
