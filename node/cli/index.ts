@@ -1,0 +1,105 @@
+/**
+ * The `modelvault` command line (commander). Each command is a thin function over the library
+ * or the node's HTTP API; `run(argv, io)` is what the bin calls and what tests call directly.
+ * Errors end as one line on stderr and a non-zero exit code, never a stack trace.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { ModelvaultCryptoError } from "../../crypto/index.js";
+import { NodeError } from "../errors.js";
+import { NODE_VERSION } from "../config.js";
+import { processIo, type CliIo } from "./io.js";
+import { UsageError } from "./usage-error.js";
+
+// Commands load on use: a client command need not load Helia, libp2p and fastify.
+const nodeCommands = () => import("./node-commands.js");
+const modelCommands = () => import("./model-commands.js");
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** --json, --api, --config, --data-dir: accepted by every command. */
+function common(command: Command): Command {
+  return command
+    .option("--json", "print one JSON object on stdout (no progress bar)")
+    .option("--api <url>", "the node's API (default: from the config, http://127.0.0.1:5480)")
+    .option("--config <file>", "config file (default: <data dir>/config.json)")
+    .option("--data-dir <dir>", "data dir (default: ~/.modelvault, or MODELVAULT_DATA_DIR)");
+}
+
+function program(io: CliIo): Command {
+  const root = new Command("modelvault")
+    .description("decentralized storage node for encrypted AI models")
+    .version(NODE_VERSION)
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+
+  const node = root.command("node").description("run and set up this node").exitOverride();
+  common(node.command("init"))
+    .description("create the node identity (BIP-39) in an encrypted keystore <data dir>/identity.json")
+    .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
+    .addOption(new Option("--scrypt-n <n>", "scrypt cost (power of two; lower only for tests)").hideHelp())
+    .action(async (options) => (await nodeCommands()).nodeInit(options, io));
+  common(node.command("start"))
+    .description("start the storage peer and its HTTP API; stops cleanly on SIGINT/SIGTERM")
+    .option("--api-host <host>", "API bind address (default 127.0.0.1)")
+    .option("--api-port <port>", "API port, 0 for any free one (default 5480)")
+    .option("--listen <multiaddr>", "libp2p listen address (repeatable or comma-separated)", collect)
+    .option("--peer <multiaddr>", "peer to dial at start, with /p2p/<id> (repeatable or comma-separated)", collect)
+    .option("--body-limit <bytes>", "largest accepted upload")
+    .option("--fetch-timeout <ms>", "idle timeout of reads from peers")
+    .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
+    .action(async (options) => (await nodeCommands()).nodeStart(options, io));
+
+  common(root.command("publish <file>"))
+    .description("encrypt and publish a model file through the node's API")
+    .option("--name <name>", "model name recorded in the manifest")
+    .option("--segment-size <bytes>", "plaintext segment size (default 1 MiB - 16)")
+    .option("--weights-commitment <field>", "Poseidon commitment of the quantized weights (decimal)")
+    .option("--custodians <addresses>", "comma-separated custodian addresses")
+    .option("--threshold <k>", "custodian threshold")
+    .action(async (file, options) => (await modelCommands()).publishCommand(file, options, io));
+
+  common(root.command("fetch <cid>"))
+    .description("fetch a model by manifest CID, verify the manifest and decrypt locally")
+    .requiredOption("-o, --output <file>", "where to write the decrypted model")
+    .option("--key <hex>", "the 32-byte content key (hex)")
+    .option("--key-file <file>", "read the content key from a file instead")
+    .option("--expected-owner <address>", "refuse a manifest signed by anyone else")
+    .option("--timeout <ms>", "give up when no peer sends data for this long")
+    .action(async (cid, options) => (await modelCommands()).fetchCommand(cid, options, io));
+
+  common(root.command("pins [action] [cid]"))
+    .description("list (ls, default), add or rm pins")
+    .option("--timeout <ms>", "for add: give up when no peer sends data for this long")
+    .action(async (action, cid, options) => (await import("./pins-command.js")).pinsCommand(action, cid, options, io));
+
+  for (const command of [root, ...root.commands, ...node.commands]) command.exitOverride();
+  return root;
+}
+
+/** Runs the CLI with `argv` (the arguments after the program name); resolves with the exit code. */
+export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const json = argv.includes("--json");
+  try {
+    await program(io).parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or the help / version, with exit code 0).
+      return error.exitCode;
+    }
+    const { code, message } = describe(error);
+    if (json) io.stderr.write(JSON.stringify({ error: { code, message } }) + "\n");
+    else io.stderr.write(`modelvault: ${message}${code === "INTERNAL" || code === "USAGE" ? "" : ` [${code}]`}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (error instanceof NodeError || error instanceof ModelvaultCryptoError) return { code: error.code, message: error.message };
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno?.code === "string" && typeof errno.syscall === "string") {
+    return { code: errno.code, message: `${errno.syscall} ${errno.path ?? ""} failed: ${errno.code}`.replace("  ", " ") };
+  }
+  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}

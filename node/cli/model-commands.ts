@@ -1,0 +1,182 @@
+/** `modelvault publish FILE` and `modelvault fetch CID -o FILE`: thin clients of the node's API. */
+import * as dagJson from "@ipld/dag-json";
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, rename, rm, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { getAddress, hexToBytes, isAddress, isHex, type Address } from "viem";
+import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
+import { loadConfig, apiUrlOf } from "../config.js";
+import { ContentMismatchError, InvalidManifestError } from "../errors.js";
+import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
+import { ApiClient } from "./api-client.js";
+import { printJson, printLines, progressBar, type CliIo } from "./io.js";
+import type { CommonOptions } from "./node-commands.js";
+import { UsageError } from "./usage-error.js";
+
+
+/** --api, else MODELVAULT_API_URL, else the API address of the configuration. */
+export async function apiClientFor(options: CommonOptions, io: CliIo): Promise<ApiClient> {
+  if (options.api !== undefined) return new ApiClient(options.api);
+  if (io.env.MODELVAULT_API_URL) return new ApiClient(io.env.MODELVAULT_API_URL);
+  return new ApiClient(apiUrlOf(await loadConfig({ flags: { config: options.config, dataDir: options.dataDir }, env: io.env })));
+}
+
+export interface PublishCliOptions extends CommonOptions {
+  name?: string;
+  segmentSize?: string;
+  weightsCommitment?: string;
+  custodians?: string;
+  threshold?: string;
+}
+
+export async function publishCommand(file: string, options: PublishCliOptions, io: CliIo): Promise<void> {
+  const client = await apiClientFor(options, io);
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new UsageError(`${file} is not a file`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  const body = createReadStream(file);
+  const progress = progressBar(io, options.json === true, "publish", size);
+  let sent = 0;
+  body.on("data", (chunk) => progress.update((sent += chunk.length)));
+  let result: { manifestCid: string; contentCid: string; key: string; keyWarning: string; manifest: Record<string, unknown> };
+  try {
+    result = await client.json({
+      method: "POST",
+      path: "/v1/models",
+      query: {
+        name: options.name,
+        segmentSize: options.segmentSize,
+        weightsCommitment: options.weightsCommitment,
+        custodians: options.custodians,
+        threshold: options.threshold,
+      },
+      headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+      body,
+    });
+  } finally {
+    progress.stop();
+    body.destroy();
+  }
+  if (options.json) {
+    printJson(io, result);
+    return;
+  }
+  printLines(io, [
+    ["manifest CID", result.manifestCid],
+    ["content CID", result.contentCid],
+    ["key", result.key],
+    ["size", `${size} bytes`],
+  ]);
+  io.stderr.write(`WARNING: ${result.keyWarning}\n`);
+}
+
+export interface FetchCliOptions extends CommonOptions {
+  output: string;
+  key?: string;
+  keyFile?: string;
+  expectedOwner?: string;
+  timeout?: string;
+}
+
+function parseKey(text: string): Uint8Array {
+  const hex = (text.trim().startsWith("0x") ? text.trim() : `0x${text.trim()}`) as `0x${string}`;
+  if (!isHex(hex) || hex.length !== 66) throw new UsageError("the key must be 32 bytes of hex (64 hex digits, optional 0x)");
+  return hexToBytes(hex);
+}
+
+async function keyOf(options: FetchCliOptions): Promise<Uint8Array> {
+  if (options.key !== undefined && options.keyFile !== undefined) throw new UsageError("give --key or --key-file, not both");
+  if (options.keyFile !== undefined) {
+    try {
+      return parseKey(await readFile(options.keyFile, "utf8"));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`cannot read key file ${options.keyFile}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+  }
+  if (options.key === undefined) throw new UsageError("the content key is required: --key HEX or --key-file FILE");
+  return parseKey(options.key);
+}
+
+/**
+ * The manifest block from the API, checked here: its bytes must hash to the CID we asked for,
+ * and its signature must come from its owner (and from --expected-owner when given). The node
+ * serving it is not trusted.
+ */
+async function verifiedManifest(client: ApiClient, cid: CID, query: Record<string, string | undefined>, owner?: Address): Promise<SignedManifest> {
+  if (cid.code !== dagJson.code || cid.multihash.code !== sha256.code) {
+    throw new InvalidManifestError(`${cid} is not a manifest CID (dag-json, sha2-256)`);
+  }
+  const bytes = await client.bytes({ path: `/v1/manifests/${cid}`, query: { ...query, format: "dag-json" } });
+  const digest = await sha256.digest(bytes);
+  if (!constantTimeEqual(digest.digest, cid.multihash.digest)) throw new InvalidManifestError(`the node sent a manifest that does not match ${cid}`);
+  return decodeSignedManifest(bytes, owner);
+}
+
+export async function fetchCommand(cidText: string, options: FetchCliOptions, io: CliIo): Promise<void> {
+  const key = await keyOf(options);
+  let cid: CID;
+  try {
+    cid = CID.parse(cidText);
+  } catch {
+    throw new UsageError(`not a CID: ${JSON.stringify(cidText.slice(0, 100))}`);
+  }
+  if (options.expectedOwner !== undefined && !isAddress(options.expectedOwner)) throw new UsageError("--expected-owner must be an address");
+  if (options.timeout !== undefined && !/^[0-9]{1,7}$/.test(options.timeout)) throw new UsageError("--timeout must be milliseconds");
+  const client = await apiClientFor(options, io);
+  const query = { timeoutMs: options.timeout };
+  const owner = options.expectedOwner === undefined ? undefined : getAddress(options.expectedOwner);
+  const signed = await verifiedManifest(client, cid, query, owner);
+  const { manifest } = signed;
+  if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) throw new WrongKeyError();
+
+  const response = await client.send({ path: `/v1/content/${manifest.content}`, query });
+  const progress = progressBar(io, options.json === true, "fetch", manifest.plaintextSize);
+  let received = 0;
+  // Decrypted here: the key never leaves this process. open() authenticates every segment.
+  async function* plaintext() {
+    for await (const chunk of open(response as AsyncIterable<Uint8Array>, { key, modelId: hexToBytes(manifest.modelId) })) {
+      received += chunk.length;
+      if (received > manifest.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
+      progress.update(received);
+      yield chunk;
+    }
+    if (received !== manifest.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${manifest.plaintextSize}`);
+  }
+  const temp = `${options.output}.${process.pid}.partial`;
+  try {
+    await pipeline(Readable.from(plaintext()), createWriteStream(temp, { mode: 0o600 }));
+    await rename(temp, options.output); // the file appears only once every segment checked out
+  } catch (error) {
+    response.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    progress.stop();
+  }
+  const summary = {
+    manifestCid: cid.toString(),
+    contentCid: manifest.content.toString(),
+    owner: manifest.owner,
+    name: manifest.name ?? null,
+    bytes: received,
+    output: options.output,
+  };
+  if (options.json) printJson(io, summary);
+  else {
+    printLines(io, [
+      ["wrote", `${options.output} (${received} bytes)`],
+      ["owner", `${manifest.owner} (signature verified)`],
+      ["manifest CID", summary.manifestCid],
+    ]);
+  }
+}

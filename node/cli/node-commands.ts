@@ -1,0 +1,121 @@
+/** `modelvault node init` and `modelvault node start`. */
+import { once } from "node:events";
+import { loadConfig, type ConfigFlags } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { createIdentity, loadIdentity, resolvePassword } from "./identity.js";
+import { printJson, printLines, type CliIo } from "./io.js";
+
+export interface CommonOptions {
+  json?: boolean;
+  api?: string;
+  config?: string;
+  dataDir?: string;
+}
+
+export interface InitOptions extends CommonOptions {
+  passwordFile?: string;
+  scryptN?: string;
+}
+
+export async function nodeInit(options: InitOptions, io: CliIo): Promise<void> {
+  const config = await loadConfig({ flags: { config: options.config, dataDir: options.dataDir }, env: io.env });
+  const scryptN = options.scryptN === undefined ? undefined : Number(options.scryptN);
+  if (scryptN !== undefined && !Number.isSafeInteger(scryptN)) throw new ConfigError(`--scrypt-n must be an integer, got ${options.scryptN}`);
+  const password = await resolvePassword(options.passwordFile, io.env);
+  const created = await createIdentity(config.dataDir, password, scryptN);
+  if (options.json) {
+    printJson(io, { address: created.identity.address, mnemonic: created.mnemonic, keystore: created.path });
+    return;
+  }
+  printLines(io, [
+    ["address", created.identity.address],
+    ["keystore", created.path],
+  ]);
+  io.stdout.write(
+    "\nRecovery phrase (shown once, never stored; anyone with it controls this node's identity):\n\n" +
+      `  ${created.mnemonic}\n\n` +
+      "Write it down offline. The keystore opens with your password only.\n",
+  );
+}
+
+export interface StartOptions extends CommonOptions {
+  apiHost?: string;
+  apiPort?: string;
+  listen?: string[];
+  peer?: string[];
+  bodyLimit?: string;
+  fetchTimeout?: string;
+  passwordFile?: string;
+}
+
+/** `--api http://host:port` on `node start` is where to listen. */
+function apiBind(api: string | undefined): Pick<ConfigFlags, "apiHost" | "apiPort"> {
+  if (api === undefined) return {};
+  let url: URL;
+  try {
+    url = new URL(api);
+  } catch {
+    throw new ConfigError(`--api must be a URL like http://127.0.0.1:5480, got ${JSON.stringify(api)}`);
+  }
+  return { apiHost: url.hostname.replace(/^\[|\]$/g, ""), ...(url.port === "" ? {} : { apiPort: url.port }) };
+}
+
+/** Runs the node until SIGINT/SIGTERM (or io.signal), then stops everything. */
+export async function nodeStart(options: StartOptions, io: CliIo): Promise<void> {
+  const config = await loadConfig({
+    flags: {
+      config: options.config,
+      dataDir: options.dataDir,
+      ...apiBind(options.api),
+      ...(options.apiHost === undefined ? {} : { apiHost: options.apiHost }),
+      ...(options.apiPort === undefined ? {} : { apiPort: options.apiPort }),
+      listen: options.listen,
+      peers: options.peer,
+      bodyLimit: options.bodyLimit,
+      fetchTimeoutMs: options.fetchTimeout,
+    },
+    env: io.env,
+  });
+  const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
+  const { startNode } = await import("./daemon.js"); // Helia, libp2p, fastify: only here
+  const node = await startNode(config, identity);
+  const multiaddrs = node.peer.addresses.map(String);
+  if (options.json) {
+    printJson(io, {
+      event: "started",
+      api: node.api.url,
+      apiPort: node.api.port,
+      peerId: node.peer.peerId,
+      multiaddrs,
+      address: identity.address,
+      dataDir: config.dataDir,
+    });
+  } else {
+    io.stdout.write("modelvault node running (Ctrl-C to stop)\n");
+    printLines(io, [
+      ["address", identity.address],
+      ["peer id", node.peer.peerId],
+      ["API", node.api.url],
+      ...multiaddrs.map((a): [string, string] => ["libp2p", a]),
+      ["data dir", config.dataDir],
+    ]);
+  }
+
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  if (io.handleSignals) {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  io.signal?.addEventListener("abort", onSignal, { once: true });
+  if (io.signal?.aborted) onSignal();
+  try {
+    if (!stop.signal.aborted) await once(stop.signal, "abort");
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    io.signal?.removeEventListener("abort", onSignal);
+    await node.stop();
+  }
+  if (!options.json) io.stdout.write("modelvault node stopped\n");
+}

@@ -1,0 +1,209 @@
+/**
+ * Node configuration: defaults < config file (JSON) < environment < command-line flags.
+ * Every value is validated with zod; a bad one fails with a ConfigError that names the field
+ * and where it came from. Nothing here dials anything: the defaults listen on loopback only
+ * and name no peers.
+ */
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { multiaddr } from "@multiformats/multiaddr";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+export const NODE_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+export const DEFAULT_API_HOST = "127.0.0.1";
+export const DEFAULT_API_PORT = 5480;
+export const DEFAULT_LISTEN = ["/ip4/127.0.0.1/tcp/4501"];
+/** Upload limit of POST /v1/models: 64 GiB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 ** 3;
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+const multiaddrText = z.string().refine((text) => {
+  try {
+    multiaddr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}, "not a valid multiaddr");
+
+const configSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    api: z
+      .object({
+        host: z.string().min(1).max(253),
+        port: z.number().int().min(0).max(65535),
+        bodyLimit: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      })
+      .strict(),
+    listen: z.array(multiaddrText).max(32),
+    peers: z.array(multiaddrText).max(256),
+    fetchTimeoutMs: z.number().int().min(1).max(3_600_000),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof configSchema>;
+
+/** What the file may hold: every field optional, same shapes. */
+const fileSchema = configSchema.extend({ api: configSchema.shape.api.partial() }).partial().strict();
+export type NodeConfigFile = z.infer<typeof fileSchema>;
+
+/** Overrides from command-line flags (already split; undefined = not given). */
+export interface ConfigFlags {
+  config?: string;
+  dataDir?: string;
+  apiHost?: string;
+  apiPort?: string | number;
+  listen?: string[];
+  peers?: string[];
+  bodyLimit?: string | number;
+  fetchTimeoutMs?: string | number;
+}
+
+export interface LoadConfigOptions {
+  flags?: ConfigFlags;
+  env?: Record<string, string | undefined>;
+}
+
+/** A layer of partial values, each remembering where it came from for error messages. */
+interface Layer {
+  source: string;
+  values: Partial<Record<string, unknown>>;
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** Integers given as text (env, flags): strict decimal, so "12abc" is refused, not truncated. */
+function integer(text: string | number | undefined): number | string | undefined {
+  if (text === undefined || typeof text === "number") return text;
+  return /^[0-9]{1,16}$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  dataDir: "dataDir",
+  "api.host": "api.host",
+  "api.port": "api.port",
+  "api.bodyLimit": "api.bodyLimit",
+  listen: "listen",
+  peers: "peers",
+  fetchTimeoutMs: "fetchTimeoutMs",
+};
+
+function flatten(file: NodeConfigFile): Layer["values"] {
+  return {
+    dataDir: file.dataDir,
+    "api.host": file.api?.host,
+    "api.port": file.api?.port,
+    "api.bodyLimit": file.api?.bodyLimit,
+    listen: file.listen,
+    peers: file.peers,
+    fetchTimeoutMs: file.fetchTimeoutMs,
+  };
+}
+
+async function readConfigFile(path: string, explicit: boolean): Promise<NodeConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !explicit) return {};
+    throw new ConfigError(`cannot read config file ${path}: ${code ?? "error"}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`config file ${path} is not valid JSON`);
+  }
+  const parsed = fileSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join(".") || "(root)";
+    throw new ConfigError(`config ${field} (from ${path}): ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Resolves the effective configuration. The config file is <dataDir>/config.json unless --config names one. */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeConfig & { configPath: string }> {
+  const flags = options.flags ?? {};
+  const env = options.env ?? process.env;
+  const envValues: Layer["values"] = {
+    dataDir: env.MODELVAULT_DATA_DIR || undefined,
+    "api.host": env.MODELVAULT_API_HOST || undefined,
+    "api.port": integer(env.MODELVAULT_API_PORT || undefined),
+    listen: env.MODELVAULT_LISTEN ? splitList(env.MODELVAULT_LISTEN) : undefined,
+    peers: env.MODELVAULT_PEERS ? splitList(env.MODELVAULT_PEERS) : undefined,
+  };
+  const flagValues: Layer["values"] = {
+    dataDir: flags.dataDir,
+    "api.host": flags.apiHost,
+    "api.port": integer(flags.apiPort),
+    "api.bodyLimit": integer(flags.bodyLimit),
+    listen: flags.listen?.flatMap(splitList),
+    peers: flags.peers?.flatMap(splitList),
+    fetchTimeoutMs: integer(flags.fetchTimeoutMs),
+  };
+  // The data dir decides where the default config file is; only an explicit --config may move it.
+  const dataDir = resolve((flagValues.dataDir ?? envValues.dataDir ?? join(homedir(), ".modelvault")) as string);
+  const configPath = flags.config === undefined ? join(dataDir, "config.json") : resolve(flags.config);
+  const file = await readConfigFile(configPath, flags.config !== undefined);
+
+  const layers: Layer[] = [
+    {
+      source: "defaults",
+      values: {
+        dataDir: join(homedir(), ".modelvault"),
+        "api.host": DEFAULT_API_HOST,
+        "api.port": DEFAULT_API_PORT,
+        "api.bodyLimit": DEFAULT_BODY_LIMIT,
+        listen: DEFAULT_LISTEN,
+        peers: [],
+        fetchTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
+      },
+    },
+    { source: configPath, values: flatten(file) },
+    { source: "environment", values: envValues },
+    { source: "command line", values: flagValues },
+  ];
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      if (value === undefined) continue;
+      merged[key] = value;
+      origin[key] = layer.source;
+    }
+  }
+  const candidate = {
+    dataDir: typeof merged.dataDir === "string" && merged.dataDir !== "" ? resolve(merged.dataDir) : merged.dataDir,
+    api: { host: merged["api.host"], port: merged["api.port"], bodyLimit: merged["api.bodyLimit"] },
+    listen: merged.listen,
+    peers: merged.peers,
+    fetchTimeoutMs: merged.fetchTimeoutMs,
+  };
+  const parsed = configSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.filter((part) => typeof part === "string").join(".");
+    const field = FIELD_NAMES[key] ?? key;
+    throw new ConfigError(`config ${field} (from ${origin[key] ?? "defaults"}): ${issue.message}`);
+  }
+  return { ...parsed.data, configPath };
+}
+
+/** The URL clients use to reach the API of this configuration. */
+export function apiUrlOf(config: Pick<NodeConfig, "api">): string {
+  const host = config.api.host.includes(":") ? `[${config.api.host}]` : config.api.host;
+  return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${config.api.port}`;
+}

@@ -1,0 +1,106 @@
+/** POST /v1/models (streaming publish) and GET /v1/manifests/:cid. */
+import type { FastifyInstance } from "fastify";
+import type { CID } from "multiformats/cid";
+import { Readable } from "node:stream";
+import { bytesToHex } from "viem";
+import { ContentNotFoundError } from "../errors.js";
+import { collectWithin } from "../idle-timeout.js";
+import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
+import { publish } from "../publish.js";
+import { clientGone, type ApiContext } from "./context.js";
+import { ApiError } from "./errors.js";
+import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
+
+export const KEY_WARNING =
+  "The content key is returned once and not kept by the node: store it safely. Anyone with it and the CID can decrypt the model.";
+
+/** A signed manifest as plain JSON: CIDs as strings. */
+export function manifestJson(signed: SignedManifest) {
+  return { ...signed.manifest, content: signed.manifest.content.toString() };
+}
+
+/** The request body, counted against the limit; a too-long body fails with 413. */
+async function* limited(body: Readable, limit: number): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw new ApiError(413, "PAYLOAD_TOO_LARGE", `the upload exceeds the limit of ${limit} bytes`);
+    yield chunk;
+  }
+}
+
+/** Yields `first`, then the rest of `iterator`: lets us look at the first chunk before publishing. */
+async function* prepend(first: Uint8Array, iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+}
+
+export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  // Hands the raw request stream to the route: uploads are never buffered.
+  app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+
+  app.post("/v1/models", async (request, reply) => {
+    const query = parseInput(publishQuery, request.query, "query");
+    const declared = Number(request.headers["content-length"] ?? Number.NaN);
+    if (declared > ctx.bodyLimit) {
+      reply.header("connection", "close"); // do not read the rest of a refused upload
+      throw new ApiError(413, "PAYLOAD_TOO_LARGE", `the upload (${declared} bytes) exceeds the limit of ${ctx.bodyLimit} bytes`);
+    }
+    if (!(request.body instanceof Readable)) {
+      throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the model as the raw request body with Content-Type: application/octet-stream");
+    }
+    const signal = clientGone(reply);
+    const chunks = limited(request.body, ctx.bodyLimit);
+    let first = await chunks.next();
+    while (!first.done && first.value.length === 0) first = await chunks.next();
+    if (first.done) throw new ApiError(400, "EMPTY_BODY", "the upload is empty");
+    try {
+      const result = await publish(ctx.peer, prepend(first.value, chunks), {
+        owner: ctx.identity.account,
+        signal,
+        ...(query.name === undefined ? {} : { name: query.name }),
+        ...(query.segmentSize === undefined ? {} : { segmentSize: query.segmentSize }),
+        ...(query.weightsCommitment === undefined ? {} : { weightsCommitment: query.weightsCommitment }),
+        ...(query.custodians === undefined ? {} : { custodians: query.custodians }),
+        ...(query.threshold === undefined ? {} : { threshold: query.threshold }),
+        ...(query.version === undefined ? {} : { version: query.version }),
+      });
+      reply.code(201);
+      return {
+        manifestCid: result.manifestCid.toString(),
+        contentCid: result.contentCid.toString(),
+        manifest: manifestJson(result.signed),
+        signature: result.signed.signature,
+        key: bytesToHex(result.key),
+        keyWarning: KEY_WARNING,
+      };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 413) reply.header("connection", "close");
+      throw error;
+    }
+  });
+
+  app.get("/v1/manifests/:cid", async (request, reply) => {
+    const { cid } = parseInput(cidParam, request.params, "path");
+    const query = parseInput(manifestQuery, request.query, "query");
+    const bytes = await readBlock(ctx, cid, query.timeoutMs ?? ctx.fetchTimeoutMs, query.offline === true, clientGone(reply));
+    const signed = await decodeSignedManifest(bytes); // INVALID_MANIFEST (422) unless signed by its owner
+    if (query.format === "dag-json") {
+      // The block as stored: clients check its hash against the CID and the signature themselves.
+      return reply.type("application/vnd.ipld.dag-json").send(Buffer.from(bytes));
+    }
+    return { cid: cid.toString(), manifest: manifestJson(signed), signature: signed.signature };
+  });
+}
+
+async function readBlock(ctx: ApiContext, cid: CID, ms: number, offline: boolean, signal: AbortSignal): Promise<Uint8Array> {
+  if (offline && !(await ctx.peer.helia.blockstore.has(cid))) throw new ApiError(404, "NOT_FOUND", `${cid} is not in the local blockstore`);
+  return collectWithin(
+    async function* (inner) {
+      yield* ctx.peer.helia.blockstore.get(cid, { signal: inner });
+    },
+    ms,
+    () => new ContentNotFoundError(cid.toString(), ms),
+    signal,
+  );
+}

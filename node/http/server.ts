@@ -1,0 +1,78 @@
+/**
+ * The node's HTTP API (fastify): health, node info, streaming publish, manifests, ciphertext
+ * with ranges, pins. Bound to 127.0.0.1 unless configured otherwise. docs/API.md documents it.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { bytesToHex } from "viem";
+import type { NodeIdentity } from "../../crypto/index.js";
+import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
+import type { StoragePeer } from "../storage-peer.js";
+import { contentRoutes } from "./content.js";
+import type { ApiContext } from "./context.js";
+import { toErrorReply } from "./errors.js";
+import { modelRoutes } from "./models.js";
+import { pinRoutes } from "./pins.js";
+
+export interface ApiOptions {
+  peer: StoragePeer;
+  identity: NodeIdentity;
+  bodyLimit?: number;
+  fetchTimeoutMs?: number;
+}
+
+export function createApi(options: ApiOptions): FastifyInstance {
+  const ctx: ApiContext = {
+    peer: options.peer,
+    identity: options.identity,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+  };
+  // No logger: request logs would be the operator's choice, and errors are answered below.
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  app.removeAllContentTypeParsers(); // only the raw upload of POST /v1/models has a body
+
+  app.setErrorHandler((error, _request, reply) => {
+    const { status, body } = toErrorReply(error);
+    if (status >= 500 && status !== 504 && status !== 502) {
+      // Kept on the server for the operator; the client gets the generic body only.
+      process.emitWarning(`modelvault API: ${(error as Error)?.stack ?? String(error)}`);
+    }
+    return reply.code(status).type("application/json").send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: "ROUTE_NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+  );
+
+  app.get("/health", async () => ({ status: "ok", connections: ctx.peer.helia.libp2p.getConnections().length }));
+  app.get("/v1/node", async () => ({
+    peerId: ctx.peer.peerId,
+    multiaddrs: ctx.peer.addresses.map(String),
+    address: ctx.identity.address,
+    publicKey: bytesToHex(ctx.identity.publicKey),
+    version: NODE_VERSION,
+  }));
+  modelRoutes(app, ctx);
+  contentRoutes(app, ctx);
+  pinRoutes(app, ctx);
+  return app;
+}
+
+export interface RunningApi {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:5480 */
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Creates the API and listens; port 0 picks a free one (read it from the result). */
+export async function startApi(options: ApiOptions & { host?: string; port?: number }): Promise<RunningApi> {
+  const app = createApi(options);
+  const host = options.host ?? DEFAULT_API_HOST;
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("the API server has no TCP address");
+  const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return { app, url: `http://${shown}:${address.port}`, host: address.address, port: address.port, close: () => app.close() };
+}
