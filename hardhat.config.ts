@@ -15,10 +15,10 @@ export default defineConfig({
   solidity: {
     version: solcVersion,
     path: soljson,
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+    settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" },
   },
   paths: {
     sources: "./contracts",
-    tests: { mocha: "./test", solidity: "./contracts" },
+    tests: { mocha: "./test", solidity: "./contracts/test" },
   },
 });

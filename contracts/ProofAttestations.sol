@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IModelVault} from "./interfaces/IModelVault.sol";
+import {IOwnershipVerifier} from "./interfaces/IGroth16Verifier.sol";
+
+/// @title ProofAttestations
+/// @notice Records Groth16-verified attestations about registered models: ownership (knowledge of
+///         the owner secret behind the registered owner commitment, bound to the claimant's
+///         address, the model id and a one-time nonce) and inference (y = model(x) for the
+///         registered weights commitment, through a per-model verifier the model owner sets).
+contract ProofAttestations {
+    /// @notice Fewest and most public signals an inference verifier may take
+    ///         ([weightsCommitment, inputHash, y_0 .. y_{K-3}]).
+    uint256 public constant MIN_INFERENCE_SIGNALS = 3;
+    uint256 public constant MAX_INFERENCE_SIGNALS = 64;
+
+    IModelVault public immutable vault;
+    IOwnershipVerifier public immutable ownershipVerifier;
+
+    /// @notice Inference verifier and its public-signal count per model.
+    mapping(uint256 modelId => address) public inferenceVerifier;
+    mapping(uint256 modelId => uint256) public inferenceSignals;
+    /// @notice Ownership nonces already used per model (a proof counts once).
+    mapping(uint256 modelId => mapping(uint256 nonce => bool)) public nonceUsed;
+    /// @notice Latest version each address proved ownership of (0 = never).
+    mapping(uint256 modelId => mapping(address claimant => uint16)) public ownershipAttested;
+    /// @notice Inference attestations by keccak256(abi.encode(modelId, pubSignals)): the version.
+    mapping(bytes32 attestationId => uint16) public inferenceAttested;
+
+    event OwnershipAttested(uint256 indexed modelId, uint16 indexed version, address indexed claimant, uint256 nonce);
+    event InferenceVerifierSet(uint256 indexed modelId, address verifier, uint256 signals);
+    event InferenceAttested(
+        bytes32 indexed attestationId, uint256 indexed modelId, uint16 version, address indexed prover, uint256[] pubSignals
+    );
+
+    error ZeroAddress();
+    error UnknownModel(uint256 modelId);
+    error NotModelOwner(uint256 modelId, address caller);
+    error WeightsCommitmentMismatch(uint256 expected, uint256 got);
+    error OwnerCommitmentMismatch(uint256 expected, uint256 got);
+    error ClaimantMismatch(address caller, uint256 got);
+    error ModelIdMismatch(uint256 modelId, uint256 got);
+    error NonceUsed(uint256 modelId, uint256 nonce);
+    error InvalidProof();
+    error NoInferenceVerifier(uint256 modelId);
+    error InvalidSignalCount(uint256 count);
+    error AlreadyAttested(bytes32 attestationId);
+
+    /// @param vault_ ModelVault holding the registered commitments.
+    /// @param ownership The generated OwnershipVerifier.
+    constructor(IModelVault vault_, IOwnershipVerifier ownership) {
+        if (address(vault_) == address(0) || address(ownership) == address(0)) revert ZeroAddress();
+        (vault, ownershipVerifier) = (vault_, ownership);
+    }
+
+    /// @notice Verifies an ownership proof for the model's current version and records that the
+    ///         caller proved it. Public signals: [weightsCommitment, ownerCommitment, claimant
+    ///         (= uint160(msg.sender)), modelId, nonce], as snarkjs exports them.
+    /// @param modelId The model.
+    /// @param pA Proof point A.
+    /// @param pB Proof point B.
+    /// @param pC Proof point C.
+    /// @param pubSignals The five public signals.
+    function attestOwnership(
+        uint256 modelId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[5] calldata pubSignals
+    ) external {
+        uint16 version = _currentVersion(modelId);
+        (uint256 weights, uint256 owner) = vault.commitments(modelId, version);
+        if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
+        if (pubSignals[1] != owner) revert OwnerCommitmentMismatch(owner, pubSignals[1]);
+        if (pubSignals[2] != uint256(uint160(msg.sender))) revert ClaimantMismatch(msg.sender, pubSignals[2]);
+        if (pubSignals[3] != modelId) revert ModelIdMismatch(modelId, pubSignals[3]);
+        if (nonceUsed[modelId][pubSignals[4]]) revert NonceUsed(modelId, pubSignals[4]);
+        if (!ownershipVerifier.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
+        nonceUsed[modelId][pubSignals[4]] = true;
+        ownershipAttested[modelId][msg.sender] = version;
+        emit OwnershipAttested(modelId, version, msg.sender, pubSignals[4]);
+    }
+
+    /// @notice Sets the generated inference verifier of the model's architecture (owner only).
+    /// @param modelId The model.
+    /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[signals]).
+    /// @param signals Its public-signal count K (3..64).
+    function setInferenceVerifier(uint256 modelId, address verifier, uint256 signals) external {
+        (address owner,,) = vault.modelState(modelId);
+        if (owner == address(0)) revert UnknownModel(modelId);
+        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        if (verifier == address(0)) revert ZeroAddress();
+        if (signals < MIN_INFERENCE_SIGNALS || signals > MAX_INFERENCE_SIGNALS) revert InvalidSignalCount(signals);
+        (inferenceVerifier[modelId], inferenceSignals[modelId]) = (verifier, signals);
+        emit InferenceVerifierSet(modelId, verifier, signals);
+    }
+
+    /// @notice Verifies an inference proof against the model's current weights commitment and
+    ///         records it. Public signals: [weightsCommitment, inputHash, y_0 .. y_{K-3}].
+    /// @param modelId The model.
+    /// @param pA Proof point A.
+    /// @param pB Proof point B.
+    /// @param pC Proof point C.
+    /// @param pubSignals The K public signals.
+    /// @return attestationId keccak256(abi.encode(modelId, pubSignals)).
+    function attestInference(
+        uint256 modelId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[] calldata pubSignals
+    ) external returns (bytes32 attestationId) {
+        uint16 version = _currentVersion(modelId);
+        address verifier = inferenceVerifier[modelId];
+        if (verifier == address(0)) revert NoInferenceVerifier(modelId);
+        if (pubSignals.length != inferenceSignals[modelId]) revert InvalidSignalCount(pubSignals.length);
+        (uint256 weights,) = vault.commitments(modelId, version);
+        if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
+        attestationId = keccak256(abi.encode(modelId, pubSignals));
+        if (inferenceAttested[attestationId] != 0) revert AlreadyAttested(attestationId);
+        if (!_verifyDynamic(verifier, pA, pB, pC, pubSignals)) revert InvalidProof();
+        inferenceAttested[attestationId] = version;
+        emit InferenceAttested(attestationId, modelId, version, msg.sender, pubSignals);
+    }
+
+    function _currentVersion(uint256 modelId) private view returns (uint16 version) {
+        address owner;
+        (owner, version,) = vault.modelState(modelId);
+        if (owner == address(0)) revert UnknownModel(modelId);
+    }
+
+    // A uint256[K] argument is ABI-encoded inline as K words, so the call data is the selector of
+    // the K-instance of verifyProof, the proof points, then the signals packed.
+    function _verifyDynamic(
+        address verifier,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[] calldata pubSignals
+    ) private view returns (bool) {
+        bytes4 selector = bytes4(
+            keccak256(
+                bytes.concat(
+                    "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
+                    bytes(Strings.toString(pubSignals.length)),
+                    "])"
+                )
+            )
+        );
+        (bool ok, bytes memory ret) =
+            verifier.staticcall(bytes.concat(selector, abi.encode(pA, pB, pC), abi.encodePacked(pubSignals)));
+        return ok && ret.length == 32 && abi.decode(ret, (bool));
+    }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { encodeFunctionData, getAddress, parseAbi } from "viem";
+import { BOND, COOLDOWN, deployFixture, MIN_STAKE, PRICE, PUBKEY, REWARD_BPS, SLASH_BPS, UNBOND_DELAY, WINDOW } from "./fixture.js";
+
+const receiverAbi = parseAbi([
+  "function setReenter(bytes data)",
+  "function forward(bytes data) payable",
+  "function reentryAttempted() view returns (bool)",
+  "function reentrySucceeded() view returns (bool)",
+  "function received() view returns (uint256)",
+]);
+
+describe("Staking, challenges and reentrancy", () => {
+  it("locks a licensee's required stake while the licence is live, then releases it after the cooldown", async () => {
+    const f = await deployFixture();
+    const a = f.viem.assertions;
+    const buyer = getAddress(f.buyer.account.address);
+    const stake = 10n ** 15n;
+    await f.vault.write.setTerms([f.modelId, { ...f.terms, minStake: stake }], { account: f.owner.account });
+    await a.revertWithCustomErrorWithArgs(f.staking.write.stake([42n], { account: f.buyer.account, value: 1n }), f.staking, "UnknownModel", [42n]);
+    await a.emitWithArgs(f.staking.write.stake([f.modelId], { account: f.buyer.account, value: stake }), f.staking, "Staked",
+      [buyer, f.modelId, stake, stake]);
+    await f.vault.write.buy([f.modelId], { account: f.buyer.account, value: PRICE });
+    await a.revertWithCustomErrorWithArgs(f.staking.write.requestUnstake([f.modelId, 1n], { account: f.buyer.account }), f.staking,
+      "StakeLocked", [stake, stake - 1n]);
+    await a.revertWithCustomErrorWithArgs(f.staking.write.requestUnstake([f.modelId, stake + 1n], { account: f.buyer.account }), f.staking,
+      "AmountExceedsStake", [stake + 1n, stake]);
+    const { expiresAt } = await f.vault.read.licenseOf([f.modelId, buyer]);
+    await f.networkHelpers.time.increaseTo(expiresAt);
+    await a.emit(f.staking.write.requestUnstake([f.modelId, stake], { account: f.buyer.account }), f.staking, "UnstakeRequested");
+    const [, , unlockAt] = await f.staking.read.stakes([buyer, f.modelId]);
+    await a.revertWithCustomErrorWithArgs(f.staking.write.withdraw([f.modelId], { account: f.buyer.account }), f.staking,
+      "CooldownActive", [unlockAt]);
+    await f.networkHelpers.time.increase(COOLDOWN);
+    await a.balancesHaveChanged(f.staking.write.withdraw([f.modelId], { account: f.buyer.account }), [{ address: buyer, amount: stake }]);
+    await a.revertWithCustomError(f.staking.write.withdraw([f.modelId], { account: f.buyer.account }), f.staking, "NothingUnbonding");
+  });
+
+  it("binds once, by the deployer only", async () => {
+    const f = await deployFixture();
+    await f.viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.bind([f.vault.address]), f.staking, "AlreadyBound", [getAddress(f.vault.address)]);
+    await f.viem.assertions.revertWithCustomErrorWithArgs(f.custodians.write.bind([f.vault.address], { account: f.other.account }),
+      f.custodians, "NotDeployer", [getAddress(f.other.account.address)]);
+  });
+
+  it("custodians register with a valid key and minimum stake, and unbond after the delay", async () => {
+    const f = await deployFixture();
+    const a = f.viem.assertions;
+    const me = { account: f.other.account };
+    await a.revertWithCustomError(f.custodians.write.register(["0x04", "http://x"], { ...me, value: MIN_STAKE }), f.custodians, "InvalidPublicKey");
+    await a.revertWithCustomError(f.custodians.write.register([PUBKEY, ""], { ...me, value: MIN_STAKE }), f.custodians, "InvalidEndpoint");
+    await a.revertWithCustomErrorWithArgs(f.custodians.write.register([PUBKEY, "http://x"], { ...me, value: 1n }), f.custodians,
+      "StakeBelowMinimum", [MIN_STAKE, 1n]);
+    await a.emit(f.custodians.write.register([PUBKEY, "http://x"], { ...me, value: MIN_STAKE }), f.custodians, "CustodianRegistered");
+    assert.equal(await f.custodians.read.isActive([f.other.account.address]), true);
+    await f.custodians.write.requestUnbond([1n], me);
+    assert.equal(await f.custodians.read.isActive([f.other.account.address]), false);
+    await a.revertWithCustomError(f.custodians.write.withdrawUnbonded(me), f.custodians, "UnbondingActive");
+    await f.networkHelpers.time.increase(UNBOND_DELAY);
+    await a.balancesHaveChanged(f.custodians.write.withdrawUnbonded(me), [{ address: getAddress(f.other.account.address), amount: 1n }]);
+  });
+
+  it("an answered challenge pays the bond to the custodian; a missed one slashes exactly", async () => {
+    const f = await deployFixture();
+    const a = f.viem.assertions;
+    const custodian = f.custodianWallets[0]!;
+    const cAddr = getAddress(custodian.account.address);
+    await a.revertWithCustomErrorWithArgs(f.challenges.write.challenge([f.modelId, cAddr], { account: f.other.account, value: 1n }),
+      f.challenges, "WrongBond", [BOND, 1n]);
+    await a.revertWithCustomErrorWithArgs(f.challenges.write.challenge([f.modelId, getAddress(f.other.account.address)], { account: f.other.account, value: BOND }),
+      f.challenges, "NotACustodian", [f.modelId, 1, getAddress(f.other.account.address)]);
+    await f.challenges.write.challenge([f.modelId, cAddr], { account: f.other.account, value: BOND });
+    const seedBlock = (await f.challenges.read.challenges([1n]))[1];
+    await a.revertWithCustomErrorWithArgs(f.challenges.read.segmentIndex([1n]), f.challenges, "SeedNotReady", [seedBlock]);
+    await f.networkHelpers.mine(2);
+    const index = Number(await f.challenges.read.segmentIndex([1n]));
+    const wrong = (index + 1) % f.segments.length;
+    await a.revertWithCustomError(f.challenges.write.respond([1n, `0x${Buffer.from(f.segments[wrong]!).toString("hex")}`, f.tree.proof(wrong)], { account: custodian.account }),
+      f.challenges, "InvalidStorageProof");
+    const seg = `0x${Buffer.from(f.segments[index]!).toString("hex")}` as const;
+    await a.revertWithCustomErrorWithArgs(f.challenges.write.respond([1n, seg, f.tree.proof(index)], { account: f.other.account }),
+      f.challenges, "NotChallengedCustodian", [getAddress(f.other.account.address)]);
+    await a.emitWithArgs(f.challenges.write.respond([1n, seg, f.tree.proof(index)], { account: custodian.account }), f.challenges,
+      "ChallengeAnswered", [1n, BigInt(index)]);
+    assert.equal(await f.challenges.read.balanceOf([cAddr]), BOND);
+
+    // Second challenge: the custodian unbonds meanwhile and stays silent past the deadline.
+    await f.challenges.write.challenge([f.modelId, cAddr], { account: f.other.account, value: BOND });
+    await f.custodians.write.requestUnbond([MIN_STAKE / 2n], { account: custodian.account });
+    await a.revertWithCustomError(f.challenges.write.slash([2n]), f.challenges, "DeadlineNotReached");
+    await f.networkHelpers.mine(Number(WINDOW) + 2);
+    await f.networkHelpers.time.increase(UNBOND_DELAY);
+    await a.revertWithCustomErrorWithArgs(f.custodians.write.withdrawUnbonded({ account: custodian.account }), f.custodians, "ChallengesOpen", [1]);
+    await a.revertWithCustomError(f.challenges.write.respond([2n, seg, f.tree.proof(index)], { account: custodian.account }), f.challenges, "DeadlinePassed");
+    const slashed = MIN_STAKE * BigInt(SLASH_BPS) / 10_000n;
+    const reward = slashed * BigInt(REWARD_BPS) / 10_000n;
+    await a.emitWithArgs(f.challenges.write.slash([2n]), f.custodians, "Slashed", [cAddr, slashed, getAddress(f.other.account.address), reward, slashed - reward]);
+    const info = await f.custodians.read.custodianInfo([cAddr]);
+    assert.equal(info.stake + info.unbonding, MIN_STAKE - slashed);
+    assert.equal(await f.custodians.read.balanceOf([f.other.account.address]), reward);
+    assert.equal(await f.custodians.read.balanceOf([f.pool.account.address]), slashed - reward);
+    assert.equal(await f.challenges.read.balanceOf([f.other.account.address]), BOND);
+    await a.revertWithCustomErrorWithArgs(f.challenges.write.slash([2n]), f.challenges, "ChallengeNotOpen", [2n]);
+    await a.revertWithCustomErrorWithArgs(f.custodians.write.slash([cAddr, 1, cAddr, 1]), f.custodians, "NotSlasher", [getAddress(f.deployer.account.address)]);
+  });
+
+  it("withdraw and unstake cannot be re-entered", async () => {
+    const f = await deployFixture();
+    const attacker = f.typed(receiverAbi, (await f.viem.deployContract("ReentrantReceiver", [f.vault.address])).address);
+    // The attacker owns a model, sells one licence and withdraws; on receipt it tries withdraw() again.
+    const stakingAttacker = f.typed(receiverAbi, (await f.viem.deployContract("ReentrantReceiver", [f.staking.address])).address);
+    const withdrawCall = encodeFunctionData({ abi: f.vault.abi, functionName: "withdraw" });
+    await attacker.write.forward([encodeFunctionData({ abi: f.vault.abi, functionName: "registerModel", args: [f.versionParams(), f.terms] })]);
+    await f.vault.write.buy([2n], { account: f.buyer.account, value: PRICE });
+    await attacker.write.forward([encodeFunctionData({ abi: f.vault.abi, functionName: "claimRevenue", args: [2n, 1] })]);
+    const due = await f.vault.read.balanceOf([attacker.address]);
+    await attacker.write.setReenter([withdrawCall]);
+    await attacker.write.forward([withdrawCall]);
+    assert.equal(await attacker.read.reentryAttempted(), true);
+    assert.equal(await attacker.read.reentrySucceeded(), false);
+    assert.equal(await attacker.read.received(), due, "paid exactly once");
+    assert.equal(await f.vault.read.balanceOf([attacker.address]), 0n);
+
+    const unstake = encodeFunctionData({ abi: f.staking.abi, functionName: "withdraw", args: [f.modelId] });
+    await stakingAttacker.write.forward([encodeFunctionData({ abi: f.staking.abi, functionName: "stake", args: [f.modelId] })], { value: 1000n });
+    await stakingAttacker.write.forward([encodeFunctionData({ abi: f.staking.abi, functionName: "requestUnstake", args: [f.modelId, 1000n] })]);
+    await f.networkHelpers.time.increase(COOLDOWN);
+    await stakingAttacker.write.setReenter([unstake]);
+    await stakingAttacker.write.forward([unstake]);
+    assert.equal(await stakingAttacker.read.reentryAttempted(), true);
+    assert.equal(await stakingAttacker.read.reentrySucceeded(), false);
+    assert.equal(await stakingAttacker.read.received(), 1000n);
+  });
+});
