@@ -1,0 +1,132 @@
+// npm run bench:zk — constraints, setup/prove/verify seconds and on-chain verify gas for the
+// ownership circuit and each MLP size. Ends with one JSON line.
+// 64-32-10 needs a 2^15 ptau: made (slowly) on first run with the dev ceremony, or pass --ptau.
+import { parseArgs } from "node:util";
+import hre, { network } from "hardhat";
+import { encodeFunctionData } from "viem";
+import { OWNERSHIP, buildAll, buildInference, inferenceCircuit } from "../zkp/circuits.js";
+import { countConstraints } from "../zkp/build.js";
+import { terminateCurve } from "../zkp/curve.js";
+import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
+import { paramCount, weightCount, type MlpSpec } from "../zkp/mlp-spec.js";
+import { BENCH_MLP_SPEC, loadIrisModel, randomInput, randomQuantizedMlp } from "../zkp/models.js";
+import { ownershipCalldata, proveOwnership, randomOwnerSecret, verifyOwnership } from "../zkp/ownership.js";
+import { groth16VerifierAbi, ownershipVerifierAbi } from "../zkp/verifier-abi.js";
+
+const { values } = parseArgs({ options: { ptau: { type: "string" }, runs: { type: "string", default: "3" }, "skip-large": { type: "boolean", default: false } } });
+const RUNS = Number(values.runs);
+
+interface Row {
+  circuit: string;
+  constraints: number;
+  weights: number;
+  perWeight: number;
+  setupS: number;
+  proveS: number;
+  verifyS: number;
+  gas: bigint;
+}
+
+// Build every circuit first, then compile Solidity so the fresh verifiers have artifacts.
+const irisModel = loadIrisModel();
+const specs = [irisModel.spec, ...(values["skip-large"] ? [] : [BENCH_MLP_SPEC])];
+const built = await buildAll({ ptau: values.ptau, only: ["ownership"] });
+for (const spec of specs) built.push(await buildInference(await inferenceCircuit(spec), { ptau: values.ptau }));
+await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+
+const { viem } = await network.create();
+const client = await viem.getPublicClient();
+const [wallet] = await viem.getWalletClients();
+
+async function gasOf(contract: string, data: `0x${string}`): Promise<bigint> {
+  const { address } = await viem.deployContract(contract);
+  // Gas of a transaction calling verifyProof (includes the 21k base and calldata), as a relayer pays it.
+  return client.estimateGas({ account: wallet!.account, to: address, data });
+}
+
+async function median(f: () => Promise<unknown>): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await f();
+    t.push((performance.now() - t0) / 1000);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+}
+
+const rows: Row[] = [];
+const own = built[0];
+{
+  const claim = { weightsCommitment: 123n, ownerSecret: randomOwnerSecret(), claimant: wallet!.account.address, modelId: 1n, nonce: 1n };
+  const proof = await proveOwnership(claim); // warm-up: loads wasm and zkey
+  const proveS = await median(() => proveOwnership(claim));
+  const verifyS = await median(() => verifyOwnership(proof));
+  const data = encodeFunctionData({ abi: ownershipVerifierAbi, functionName: "verifyProof", args: ownershipCalldata(proof) });
+  rows.push({ circuit: OWNERSHIP.name, constraints: own!.constraints, weights: 0, perWeight: 0, setupS: own!.setupSeconds, proveS, verifyS, gas: await gasOf(OWNERSHIP.contractName, data) });
+}
+
+async function benchMlp(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Promise<void> {
+  const built = await buildInference(await inferenceCircuit(spec), { ptau: values.ptau }); // up to date: reads build-info
+  const input = randomInput(spec, 8);
+  const proof = await proveInference(model, input);
+  const proveS = await median(() => proveInference(model, input));
+  const verifyS = await median(() => verifyInference(proof));
+  const abi = groth16VerifierAbi(proof.publicSignals.length);
+  const data = encodeFunctionData({ abi, functionName: "verifyProof", args: inferenceCalldata(proof) as never });
+  rows.push({
+    circuit: built.name,
+    constraints: built.constraints,
+    weights: paramCount(spec),
+    perWeight: built.constraints / weightCount(spec),
+    setupS: built.setupSeconds,
+    proveS,
+    verifyS,
+    gas: await gasOf(built.contractName, data),
+  });
+}
+
+/** Constraints of 64-32-10 at other weight widths (compile only: no setup, no proof). */
+async function widthRows(): Promise<string[]> {
+  const out: string[] = [];
+  for (const weightBits of [4, 5, 6, 8]) {
+    const spec = { ...BENCH_MLP_SPEC, weightBits };
+    const n = await countConstraints(await inferenceCircuit(spec));
+    out.push(`| 64-32-10, ${weightBits}-bit weights | ${n} | ${(n / weightCount(spec)).toFixed(2)} |`);
+  }
+  // Leave the generated source of the benchmarked width in place.
+  await inferenceCircuit(BENCH_MLP_SPEC);
+  return out;
+}
+const widths = values["skip-large"] ? [] : await widthRows();
+
+await benchMlp(irisModel.spec, irisModel);
+if (!values["skip-large"]) await benchMlp(BENCH_MLP_SPEC);
+
+console.log(`\nmedian of ${RUNS} runs, warm (witness calculator and zkey in memory); setup from the last (re)build;\nconstraints/weight = all constraints (commitment, input hash, layers) / weights; gas = eth_estimateGas of a verifyProof tx (21k base + calldata included)`);
+console.log("| circuit | constraints | weights+biases | constraints/weight | setup s | prove s | verify s | verify gas (tx) |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const r of rows) {
+  console.log(
+    `| ${r.circuit} | ${r.constraints} | ${r.weights || "-"} | ${r.weights ? r.perWeight.toFixed(2) : "-"} | ${r.setupS.toFixed(1)} | ${r.proveS.toFixed(3)} | ${r.verifyS.toFixed(3)} | ${r.gas} |`,
+  );
+}
+if (widths.length > 0) {
+  console.log("\n| weight width (compile only) | constraints | constraints/weight |\n|---|---|---|");
+  widths.forEach((r) => console.log(r));
+}
+const mlp = rows.at(-1)!;
+console.log(
+  JSON.stringify({
+    constraintsPerWeight: Number(mlp.perWeight.toFixed(3)),
+    mlp: mlp.circuit,
+    ownershipProveS: Number(rows[0]!.proveS.toFixed(3)),
+    ownershipVerifyS: Number(rows[0]!.verifyS.toFixed(3)),
+    ownershipVerifyGas: Number(rows[0]!.gas),
+    ownershipConstraints: rows[0]!.constraints,
+    mlpProveS: Number(mlp.proveS.toFixed(3)),
+    mlpVerifyGas: Number(mlp.gas),
+    mlpConstraints: mlp.constraints,
+    mlpSetupS: Number(mlp.setupS.toFixed(1)),
+  }),
+);
+await terminateCurve();

@@ -1,0 +1,58 @@
+// Weight commitment and input hash: signed values -> offset digits -> packed field elements
+// (PACK_BITS per element) -> chained Poseidon. circuits/lib/mlp.circom computes the same.
+import { assertInRange } from "./field.js";
+import { PACK_BITS, inputHeader, specHeader, type MlpSpec } from "./mlp-spec.js";
+import { chainHash, getPoseidon } from "./poseidon.js";
+import type { QuantizedMlp } from "./mlp.js";
+
+export function digitsPerElement(bits: number): number {
+  return Math.floor(PACK_BITS / bits);
+}
+
+/**
+ * Packs signed `bits`-bit values, little-endian: element = sum (v_i + 2^(bits-1)) * 2^(bits*i).
+ * `name` labels the values in range errors ("input" -> "input[3]").
+ */
+export function packSigned(values: readonly bigint[], bits: number, name: string): bigint[] {
+  const half = 1n << BigInt(bits - 1);
+  const per = digitsPerElement(bits);
+  const out: bigint[] = [];
+  for (let i = 0; i < values.length; i += per) {
+    let acc = 0n;
+    values.slice(i, i + per).forEach((v, j) => {
+      assertInRange(`${name}[${i + j}]`, v, -half, half - 1n);
+      acc |= (v + half) << BigInt(bits * j);
+    });
+    out.push(acc);
+  }
+  return out;
+}
+
+/** Row-major [out][in] weights of every layer, then every layer's biases. */
+export function flattenParams(model: QuantizedMlp): { weights: bigint[]; biases: bigint[] } {
+  return { weights: model.layers.flatMap((l) => l.weights.flat()), biases: model.layers.flatMap((l) => l.biases) };
+}
+
+/** The field elements hashed by the commitment (exposed for tests and docs). */
+export function commitmentElements(model: QuantizedMlp): bigint[] {
+  const { weights, biases } = flattenParams(model);
+  return [...packSigned(weights, model.spec.weightBits, "weight"), ...packSigned(biases, model.spec.biasBits, "bias")];
+}
+
+export async function specTag(spec: MlpSpec): Promise<bigint> {
+  return chainHash(await getPoseidon(), specHeader(spec), 0n);
+}
+
+export async function inputTag(spec: MlpSpec): Promise<bigint> {
+  return chainHash(await getPoseidon(), inputHeader(spec), 0n);
+}
+
+/** weightsCommitment registered on chain for a quantized model. */
+export async function weightsCommitment(model: QuantizedMlp): Promise<bigint> {
+  return chainHash(await getPoseidon(), commitmentElements(model), await specTag(model.spec));
+}
+
+/** inputHash, the public stand-in for the (private) quantized input vector. */
+export async function inputHash(spec: MlpSpec, input: readonly bigint[]): Promise<bigint> {
+  return chainHash(await getPoseidon(), packSigned(input, spec.inputBits, "input"), await inputTag(spec));
+}
