@@ -47,11 +47,11 @@ describe("Staking, challenges and reentrancy", () => {
     const f = await deployFixture();
     const a = f.viem.assertions;
     const me = { account: f.other.account };
-    await a.revertWithCustomError(f.custodians.write.register(["0x04", "http://x"], { ...me, value: MIN_STAKE }), f.custodians, "InvalidPublicKey");
+    await a.revertWithCustomError(f.custodians.write.register(["0x04", "http://127.0.0.1:9"], { ...me, value: MIN_STAKE }), f.custodians, "InvalidPublicKey");
     await a.revertWithCustomError(f.custodians.write.register([PUBKEY, ""], { ...me, value: MIN_STAKE }), f.custodians, "InvalidEndpoint");
-    await a.revertWithCustomErrorWithArgs(f.custodians.write.register([PUBKEY, "http://x"], { ...me, value: 1n }), f.custodians,
+    await a.revertWithCustomErrorWithArgs(f.custodians.write.register([PUBKEY, "http://127.0.0.1:9"], { ...me, value: 1n }), f.custodians,
       "StakeBelowMinimum", [MIN_STAKE, 1n]);
-    await a.emit(f.custodians.write.register([PUBKEY, "http://x"], { ...me, value: MIN_STAKE }), f.custodians, "CustodianRegistered");
+    await a.emit(f.custodians.write.register([PUBKEY, "http://127.0.0.1:9"], { ...me, value: MIN_STAKE }), f.custodians, "CustodianRegistered");
     assert.equal(await f.custodians.read.isActive([f.other.account.address]), true);
     await f.custodians.write.requestUnbond([1n], me);
     assert.equal(await f.custodians.read.isActive([f.other.account.address]), false);
