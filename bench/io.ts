@@ -104,7 +104,7 @@ async function servePeer(dataDir: string) {
 }
 
 async function cleanup() {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5 })));
 }
 
 async function main() {

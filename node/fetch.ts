@@ -7,20 +7,17 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import type { CatOptions } from "@helia/unixfs";
 import { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
 import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../crypto/index.js";
 import { ContentMismatchError, ContentNotFoundError, InvalidManifestError } from "./errors.js";
 import { collectWithin, withIdleTimeout } from "./idle-timeout.js";
+import { readLeaves } from "./leaf-reader.js";
 import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
 import type { StoragePeer } from "./storage-peer.js";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
-/**
- * Leaves read ahead while streaming. The exporter's default loads every sibling leaf at once,
- * which holds the whole model in memory; 16 one-MiB frames keep memory flat and bitswap busy.
- */
+/** Leaves (1 MiB frames) read ahead of the consumer while streaming a whole local model. */
 export const READ_AHEAD_BLOCKS = 16;
 
 export interface ManifestReadOptions {
@@ -63,14 +60,22 @@ function checkKey(signed: SignedManifest, key: Uint8Array): void {
   if (!constantTimeEqual(keyCommitment(key), hexToBytes(signed.manifest.keyCommitment))) throw new WrongKeyError();
 }
 
-/** The sealed bytes [start, end) of a manifest's content, from wherever they are. */
-function readSealed(peer: StoragePeer, signed: SignedManifest, options: ManifestReadOptions, start = 0, end?: number) {
+/**
+ * The sealed bytes [start, end) of a manifest's content, from wherever they are. Whole reads
+ * of content this peer holds (pinned: every block is local) stream leaf by leaf with bounded
+ * read-ahead. Content from peers goes through the stock exporter, which asks bitswap for all
+ * leaves at once: windowed wants stalled intermittently between processes (Helia bitswap 4),
+ * and blocks from the network arrive slower than they decrypt, so its queue stays short.
+ */
+function readSealed(peer: StoragePeer, signed: SignedManifest, local: boolean, options: ManifestReadOptions, start = 0, end?: number) {
   const { content, sealedSize } = signed.manifest;
   const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const length = (end ?? sealedSize) - start;
+  const whole = start === 0 && (end === undefined || end === sealedSize);
   return withIdleTimeout(
-    // @helia/unixfs passes options through to the exporter, whose option this is.
-    (signal) => peer.fs.cat(content, { signal, offset: start, length, blockReadConcurrency: READ_AHEAD_BLOCKS } as CatOptions),
+    (signal) =>
+      whole && local
+        ? readLeaves(peer, content, READ_AHEAD_BLOCKS, signal)
+        : peer.fs.cat(content, { signal, offset: start, length: (end ?? sealedSize) - start }),
     ms,
     () => new ContentNotFoundError(content.toString(), ms),
     options.signal,
@@ -86,8 +91,9 @@ export async function* fetchModel(
   const signed = await readManifest(peer, manifestCid, options);
   checkKey(signed, options.key);
   const { modelId, plaintextSize } = signed.manifest;
+  const local = await peer.helia.pins.isPinned(toCid(manifestCid));
   let received = 0;
-  for await (const plain of open(readSealed(peer, signed, options), { key: options.key, modelId: hexToBytes(modelId) })) {
+  for await (const plain of open(readSealed(peer, signed, local, options), { key: options.key, modelId: hexToBytes(modelId) })) {
     received += plain.length;
     if (received > plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
     options.onProgress?.({ plaintextBytes: received, totalBytes: plaintextSize });
@@ -121,7 +127,7 @@ export async function* fetchRange(
   checkKey(signed, options.key);
   const read = async (s: number, e: number) => {
     const parts: Uint8Array[] = [];
-    for await (const part of readSealed(peer, signed, options, s, e)) parts.push(part);
+    for await (const part of readSealed(peer, signed, false, options, s, e)) parts.push(part);
     return Buffer.concat(parts);
   };
   const reader = new SealedReader({

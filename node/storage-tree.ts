@@ -17,7 +17,10 @@ export class StorageTreeBuilder {
   readonly #keccak: IHasher;
   readonly #pending = new Uint8Array(STORAGE_SEGMENT_SIZE);
   #pendingLength = 0;
-  #leaves: Uint8Array[] = [];
+  // Leaf hashes packed 32 bytes apiece in one growing buffer: a million small arrays per GiB
+  // would cost ~40x the memory.
+  #leaves = Buffer.alloc(32 * 1024);
+  #count = 0;
   // One reusable abi.encode(uint256 i, bytes segment) buffer: index, offset 0x40, length, data.
   readonly #encoded = new Uint8Array(96 + STORAGE_SEGMENT_SIZE);
 
@@ -37,14 +40,20 @@ export class StorageTreeBuilder {
   }
 
   #leaf(segment: Uint8Array): void {
-    const index = this.#leaves.length;
+    const index = this.#count;
     const view = new DataView(this.#encoded.buffer);
     view.setBigUint64(24, BigInt(index)); // uint256 index (well below 2^64)
     view.setUint32(92, segment.length); // bytes length
     this.#encoded.set(segment, 96);
     const padded = 96 + Math.ceil(segment.length / 32) * 32;
     this.#encoded.fill(0, 96 + segment.length, padded);
-    this.#leaves.push(this.#hash(this.#hash(this.#encoded.subarray(0, padded))));
+    if ((index + 1) * 32 > this.#leaves.length) {
+      const grown = Buffer.alloc(this.#leaves.length * 2);
+      this.#leaves.copy(grown);
+      this.#leaves = grown;
+    }
+    this.#leaves.set(this.#hash(this.#hash(this.#encoded.subarray(0, padded))), index * 32);
+    this.#count++;
   }
 
   /** Feeds the next bytes of the sealed stream. */
@@ -69,16 +78,19 @@ export class StorageTreeBuilder {
   /** The root over everything fed so far; the builder is finished after this. */
   root(): { root: Hex; segmentCount: number } {
     if (this.#pendingLength > 0) this.#leaf(this.#pending.subarray(0, this.#pendingLength));
-    const n = this.#leaves.length;
+    const n = this.#count;
     if (n === 0) throw new Error("storage tree over an empty stream");
-    const tree: Uint8Array[] = new Array(2 * n - 1);
-    this.#leaves.forEach((leaf, i) => (tree[tree.length - 1 - i] = leaf));
-    for (let k = tree.length - 1 - n; k >= 0; k--) {
-      const a = tree[2 * k + 1]!;
-      const b = tree[2 * k + 2]!;
-      tree[k] = Buffer.compare(a, b) <= 0 ? this.#hash(a, b) : this.#hash(b, a);
+    // The heap of 2n-1 nodes, 32 bytes each, in one buffer.
+    const tree = Buffer.alloc((2 * n - 1) * 32);
+    const node = (k: number) => tree.subarray(k * 32, k * 32 + 32);
+    for (let i = 0; i < n; i++) tree.set(this.#leaves.subarray(i * 32, i * 32 + 32), (2 * n - 2 - i) * 32);
+    for (let k = n - 2; k >= 0; k--) {
+      const a = node(2 * k + 1);
+      const b = node(2 * k + 2);
+      tree.set(Buffer.compare(a, b) <= 0 ? this.#hash(a, b) : this.#hash(b, a), k * 32);
     }
-    this.#leaves = [];
-    return { root: bytesToHex(tree[0]!), segmentCount: n };
+    this.#leaves = Buffer.alloc(0);
+    this.#count = 0;
+    return { root: bytesToHex(node(0)), segmentCount: n };
   }
 }
