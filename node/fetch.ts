@@ -7,13 +7,14 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { CID } from "multiformats/cid";
+import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
 import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../crypto/index.js";
-import { ContentMismatchError, ContentNotFoundError, InvalidManifestError } from "./errors.js";
+import { ContentMismatchError, ContentNotFoundError } from "./errors.js";
 import { collectWithin, withIdleTimeout } from "./idle-timeout.js";
 import { readLeaves } from "./leaf-reader.js";
 import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
+import { parseCid } from "./pins.js";
 import type { StoragePeer } from "./storage-peer.js";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
@@ -33,14 +34,7 @@ export interface FetchOptions extends ManifestReadOptions {
   onProgress?: (progress: { plaintextBytes: number; totalBytes: number }) => void;
 }
 
-function toCid(value: CID | string): CID {
-  if (typeof value !== "string") return value;
-  try {
-    return CID.parse(value);
-  } catch (error) {
-    throw new InvalidManifestError(`not a CID: ${JSON.stringify(value.slice(0, 100))}`, { cause: error });
-  }
-}
+const toCid = (value: CID | string): CID => (typeof value === "string" ? parseCid(value) : value);
 
 export async function readManifest(peer: StoragePeer, manifestCid: CID | string, options: ManifestReadOptions = {}): Promise<SignedManifest> {
   const cid = toCid(manifestCid);
