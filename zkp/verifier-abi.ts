@@ -1,22 +1,7 @@
 // ABI of the snarkjs Groth16 verifiers' verifyProof, so callers need no compiled artifact types.
 
-export const ownershipVerifierAbi = [
-  {
-    type: "function",
-    name: "verifyProof",
-    stateMutability: "view",
-    inputs: [
-      { name: "_pA", type: "uint256[2]" },
-      { name: "_pB", type: "uint256[2][2]" },
-      { name: "_pC", type: "uint256[2]" },
-      { name: "_pubSignals", type: "uint256[5]" },
-    ],
-    outputs: [{ name: "", type: "bool" }],
-  },
-] as const;
-
 /** verifyProof of a verifier with `nPublic` public signals (inference: 2 + outputs). */
-export function groth16VerifierAbi(nPublic: number) {
+export function groth16VerifierAbi<const N extends number>(nPublic: N) {
   return [
     {
       type: "function",
@@ -26,9 +11,12 @@ export function groth16VerifierAbi(nPublic: number) {
         { name: "_pA", type: "uint256[2]" },
         { name: "_pB", type: "uint256[2][2]" },
         { name: "_pC", type: "uint256[2]" },
-        { name: "_pubSignals", type: `uint256[${nPublic}]` },
+        { name: "_pubSignals", type: `uint256[${nPublic}]` as `uint256[${N}]` },
       ],
       outputs: [{ name: "", type: "bool" }],
     },
   ] as const;
 }
+
+/** The ownership verifier: [weightsCommitment, ownerCommitment, claimant, modelId, nonce]. */
+export const ownershipVerifierAbi = groth16VerifierAbi(5);
