@@ -76,16 +76,10 @@ function readSealed(peer: StoragePeer, signed: SignedManifest, local: boolean, o
   );
 }
 
-/** Streams the decrypted model. Throws before yielding anything when the key is wrong. */
-export async function* fetchModel(
-  peer: StoragePeer,
-  manifestCid: CID | string,
-  options: FetchOptions,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const signed = await readManifest(peer, manifestCid, options);
-  checkKey(signed, options.key);
+/** Decrypts the content of a checked manifest, segment by segment. */
+async function* decrypt(peer: StoragePeer, cid: CID, signed: SignedManifest, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { modelId, plaintextSize } = signed.manifest;
-  const local = await peer.helia.pins.isPinned(toCid(manifestCid));
+  const local = await peer.helia.pins.isPinned(cid);
   let received = 0;
   for await (const plain of open(readSealed(peer, signed, local, options), { key: options.key, modelId: hexToBytes(modelId) })) {
     received += plain.length;
@@ -96,17 +90,32 @@ export async function* fetchModel(
   if (received !== plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${plaintextSize}`);
 }
 
+/** Streams the decrypted model. Throws before yielding anything when the key is wrong. */
+export async function* fetchModel(
+  peer: StoragePeer,
+  manifestCid: CID | string,
+  options: FetchOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const cid = toCid(manifestCid);
+  const signed = await readManifest(peer, cid, options);
+  checkKey(signed, options.key);
+  yield* decrypt(peer, cid, signed, options);
+}
+
 /** Fetches to a file; the file appears (by rename) only once every segment checked out. */
 export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | string, path: string, options: FetchOptions): Promise<SignedManifest> {
+  const cid = toCid(manifestCid);
+  const signed = await readManifest(peer, cid, options);
+  checkKey(signed, options.key);
   const temp = `${path}.${process.pid}.partial`;
   try {
-    await pipeline(fetchModel(peer, manifestCid, options), createWriteStream(temp, { mode: 0o600 }));
+    await pipeline(decrypt(peer, cid, signed, options), createWriteStream(temp, { mode: 0o600 }));
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  return readManifest(peer, manifestCid, options); // local by now: no network
+  return signed;
 }
 
 /** Plaintext bytes [start, end) of a model, fetching and decrypting only the frames needed. */
