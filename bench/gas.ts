@@ -41,7 +41,7 @@ const results: Record<string, bigint | null> = {};
 results.custodianRegister = await gas(custodians.write.register([PUBKEY, "http://127.0.0.1:9000"], { account: custodianWallets[0]!.account, value: MIN_STAKE }));
 for (const c of custodianWallets.slice(1)) await custodians.write.register([PUBKEY, "http://127.0.0.1:9000"], { account: c.account, value: MIN_STAKE });
 
-const data = new Uint8Array(64 * 1024).map((_, i) => (i * 131 + 7) & 0xff);
+const data = new Uint8Array(64 * 4096).map((_, i) => (i * 131 + 7) & 0xff);
 const segments = storageSegments(data);
 const tree = buildStorageTree(segments);
 const weightsCommitment = 123456789n;
@@ -94,7 +94,7 @@ if (zkp) {
 const rows: [string, string][] = [
   ["registerModel (3 custodians)", "register"], ["buy", "buy"], ["grant", "grant"], ["requestKey", "requestKey"],
   ["stake (licensee)", "stake"], ["custodian register", "custodianRegister"], ["challenge", "challenge"],
-  ["respond (1 KiB + proof, 64 segments)", "response"], ["challenge + response", "challengeResponse"],
+  ["respond (4 KiB + proof, 64 segments)", "response"], ["challenge + response", "challengeResponse"],
   ["attestOwnership (Groth16)", "attest"],
 ];
 console.log("| operation | gas | goal |");

@@ -12,7 +12,7 @@ abstract contract ModelRegistry is IModelVault {
     /// @notice Largest custodian set: bounds every loop over a set.
     uint256 public constant MAX_CUSTODIANS = 16;
     /// @notice Segment size that the storage Merkle root is built over.
-    uint256 public constant STORAGE_SEGMENT_SIZE = 1024;
+    uint256 public constant STORAGE_SEGMENT_SIZE = 4096;
     /// @notice BN254 scalar field order: commitments must be field elements.
     uint256 public constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;

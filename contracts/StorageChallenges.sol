@@ -9,13 +9,15 @@ import {ICustodianRegistry} from "./interfaces/ICustodianRegistry.sol";
 /// @title StorageChallenges
 /// @notice Proof of storage. Anyone posts a bond and challenges a custodian of a model's current
 ///         version; the segment index comes from the hash of the block after the challenge (unknown
-///         when it was made); the custodian answers with the 1 KiB segment and its Merkle proof
+///         when it was made); the custodian answers with the 4 KiB segment and its Merkle proof
 ///         against the root committed at registration before the deadline block, earning the bond,
 ///         or anyone may slash it afterwards (bond back to the challenger, slashed stake to the
 ///         challenger and the pool).
-/// @dev Leaf i = keccak256(bytes.concat(keccak256(abi.encode(uint256 i, bytes segment_i)))), the
-///      OpenZeppelin StandardMerkleTree leaf shape over (uint256, bytes); pairs are hashed sorted.
-///      Binding the index into the leaf stops one stored segment from answering every index.
+/// @dev SHA-256 throughout, so a node builds the tree at native hashing speed while it publishes:
+///      leaf i = sha256(sha256(abi.encodePacked(uint256 i, segment_i))), node = sha256 of the sorted
+///      pair (OpenZeppelin's SimpleMerkleTree shape with a custom node hash). The double hash keeps a
+///      leaf from passing for an inner node; binding the index stops one stored segment from
+///      answering every index.
 contract StorageChallenges is PullPayments {
     enum State {
         None,
@@ -36,7 +38,7 @@ contract StorageChallenges is PullPayments {
     }
 
     /// @notice Segment size the storage root is built over.
-    uint256 public constant SEGMENT_SIZE = 1024;
+    uint256 public constant SEGMENT_SIZE = 4096;
     IModelVault public immutable vault;
     ICustodianRegistry public immutable custodians;
     /// @notice Exact bond a challenge costs.
@@ -117,7 +119,7 @@ contract StorageChallenges is PullPayments {
     /// @notice Answers a challenge with the drawn segment and its Merkle proof; the bond is credited
     ///         to the custodian.
     /// @param challengeId The challenge.
-    /// @param segment The ciphertext bytes of segment segmentIndex(challengeId) (at most 1 KiB).
+    /// @param segment The ciphertext bytes of segment segmentIndex(challengeId) (at most 4 KiB).
     /// @param proof Sibling hashes from the leaf to the storage root.
     function respond(uint256 challengeId, bytes calldata segment, bytes32[] calldata proof) external {
         Challenge storage c = _open(challengeId);
@@ -126,8 +128,8 @@ contract StorageChallenges is PullPayments {
         if (segment.length == 0 || segment.length > SEGMENT_SIZE) revert InvalidSegment(segment.length);
         uint256 index = segmentIndex(challengeId);
         (bytes32 root,) = vault.storageCommitment(c.modelId, c.version);
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(index, segment))));
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidStorageProof();
+        bytes32 leaf = sha256(bytes.concat(sha256(abi.encodePacked(index, segment))));
+        if (!MerkleProof.verifyCalldata(proof, root, leaf, _sortedSha256)) revert InvalidStorageProof();
         c.state = State.Answered;
         emit ChallengeAnswered(challengeId, index);
         _credit(msg.sender, c.bond);
@@ -154,6 +156,12 @@ contract StorageChallenges is PullPayments {
         (, uint32 segmentCount) = vault.storageCommitment(c.modelId, c.version);
         // Responses end within 255 blocks of the seed, so its hash is always available then.
         return uint256(keccak256(abi.encode(blockhash(c.seedBlock), challengeId))) % segmentCount;
+    }
+
+    /// @dev The inner-node hash: SHA-256 of the pair in ascending order (commutative, as
+    ///      MerkleProof requires).
+    function _sortedSha256(bytes32 a, bytes32 b) private pure returns (bytes32) {
+        return a < b ? sha256(abi.encodePacked(a, b)) : sha256(abi.encodePacked(b, a));
     }
 
     function _open(uint256 challengeId) private view returns (Challenge storage c) {

@@ -1,11 +1,12 @@
-// Off-chain half of the storage challenges: the keccak256 Merkle tree over 1 KiB ciphertext
-// segments whose root a model version commits to, and the proofs StorageChallenges.respond checks.
+// Off-chain half of the storage challenges, the reference implementation: the SHA-256 Merkle tree
+// over 4 KiB ciphertext segments whose root a model version commits to, and the proofs
+// StorageChallenges.respond checks. (node/storage-tree.ts builds the same tree fast while publishing.)
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
-import { encodeAbiParameters, keccak256, toHex } from "viem";
+import { bytesToHex, concatHex, encodePacked, sha256, toHex } from "viem";
 import type { Hex } from "viem";
 
 /** Segment size the on-chain root is built over (StorageChallenges.SEGMENT_SIZE). */
-export const STORAGE_SEGMENT_SIZE = 1024;
+export const STORAGE_SEGMENT_SIZE = 4096;
 
 export class StorageTreeError extends Error {
   constructor(message: string) {
@@ -14,13 +15,17 @@ export class StorageTreeError extends Error {
   }
 }
 
-/** leaf_i = keccak256(keccak256(abi.encode(uint256 i, bytes segment))), as the contract computes it. */
+/** leaf_i = sha256(sha256(abi.encodePacked(uint256 i, segment))), as the contract computes it. */
 export function storageLeaf(index: number | bigint, segment: Uint8Array): Hex {
   if (segment.length === 0 || segment.length > STORAGE_SEGMENT_SIZE) {
     throw new StorageTreeError(`segment ${index} has ${segment.length} bytes; expected 1..${STORAGE_SEGMENT_SIZE}`);
   }
-  const inner = keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "bytes" }], [BigInt(index), toHex(segment)]));
-  return keccak256(inner);
+  return sha256(sha256(encodePacked(["uint256", "bytes"], [BigInt(index), toHex(segment)])));
+}
+
+/** Inner node: sha256 of the pair in ascending order (StorageChallenges._sortedSha256). */
+export function storageNodeHash(a: Hex, b: Hex): Hex {
+  return a.toLowerCase() < b.toLowerCase() ? sha256(concatHex([a, b])) : sha256(concatHex([b, a]));
 }
 
 /** Splits ciphertext into the fixed segments the tree is built over (the last may be shorter). */
@@ -38,10 +43,17 @@ export interface StorageTree {
   proof(index: number): Hex[];
 }
 
-/** Builds the tree from the segments' leaves (OpenZeppelin SimpleMerkleTree, sorted-pair hashing). */
+/** OpenZeppelin hands node hashes over as hex strings or bytes. */
+const asHex = (value: string | Uint8Array | readonly number[]): Hex =>
+  typeof value === "string" ? (value as Hex) : bytesToHex(Uint8Array.from(value));
+
+/** Builds the tree from the segments' leaves (OpenZeppelin SimpleMerkleTree, sorted-pair SHA-256). */
 export function buildStorageTree(segments: readonly Uint8Array[]): StorageTree {
   if (segments.length === 0) throw new StorageTreeError("no segments");
-  const tree = SimpleMerkleTree.of(segments.map((s, i) => storageLeaf(i, s)), { sortLeaves: false });
+  const tree = SimpleMerkleTree.of(segments.map((s, i) => storageLeaf(i, s)), {
+    sortLeaves: false,
+    nodeHash: (a, b) => storageNodeHash(asHex(a), asHex(b)),
+  });
   return {
     root: tree.root as Hex,
     segmentCount: segments.length,

@@ -38,8 +38,8 @@ export const manifestSchema = z
     noncePrefix: hex(7),
     /** crypto keyCommitment(content key): checks a recombined key before any fetch. */
     keyCommitment: hex(32),
-    /** keccak256 Merkle root over fixed-size ciphertext segments, for storage challenges. */
-    storage: z.object({ root: hex(32), segmentSize: z.literal(1024) }).strict(),
+    /** SHA-256 Merkle root over 4 KiB ciphertext segments, for storage challenges (node/storage-tree.ts). */
+    storage: z.object({ root: hex(32), segmentSize: z.literal(4096) }).strict(),
     /** Poseidon commitment of the quantized weights (decimal field element), when a model. */
     weightsCommitment: z.string().regex(/^[0-9]{1,78}$/).optional(),
     custodians: z.array(address).max(64),

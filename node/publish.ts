@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { CID } from "multiformats/cid";
-import { bytesToHex, type LocalAccount } from "viem";
+import { bytesToHex, type Hex, type LocalAccount } from "viem";
 import {
   DEFAULT_SEGMENT_SIZE,
   generateContentKey,
@@ -19,7 +19,8 @@ import { frameChunker } from "./frame-chunker.js";
 import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
 import { addPin } from "./pins.js";
 import type { StoragePeer } from "./storage-peer.js";
-import { STORAGE_SEGMENT_SIZE, StorageTreeBuilder } from "./storage-tree.js";
+import { STORAGE_SEGMENT_SIZE } from "./storage-tree.js";
+import { StorageTreeSession } from "./storage-tree-thread.js";
 
 export interface PublishProgress {
   plaintextBytes: number;
@@ -56,7 +57,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const progress: PublishProgress = { plaintextBytes: 0, sealedBytes: 0 };
   let header: Uint8Array | undefined;
-  const storageTree = await StorageTreeBuilder.create();
+  const storageTree = new StorageTreeSession();
 
   async function* counted() {
     for await (const chunk of source) {
@@ -68,20 +69,27 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     for await (const chunk of seal(counted(), { key, modelId, segmentSize })) {
       header ??= chunk; // seal yields the header as its own first chunk
       progress.sealedBytes += chunk.length;
-      storageTree.update(chunk);
+      await storageTree.update(chunk);
       options.onProgress?.(progress);
       yield chunk;
     }
   }
 
-  const contentCid = await peer.fs.addByteStream(sealed(), {
-    rawLeaves: true,
-    leafType: "raw",
-    reduceSingleLeafToSelf: false,
-    chunker: frameChunker(segmentSize),
-    signal: options.signal,
-  });
-  if (header?.length !== HEADER_LENGTH) throw new Error("sealed stream yielded no header");
+  let contentCid: CID;
+  let storage: { root: Hex; segmentCount: number };
+  try {
+    contentCid = await peer.fs.addByteStream(sealed(), {
+      rawLeaves: true,
+      leafType: "raw",
+      reduceSingleLeafToSelf: false,
+      chunker: frameChunker(segmentSize),
+      signal: options.signal,
+    });
+    if (header?.length !== HEADER_LENGTH) throw new Error("sealed stream yielded no header");
+    storage = await storageTree.root();
+  } finally {
+    storageTree.abort();
+  }
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -96,7 +104,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     segmentSize,
     noncePrefix: bytesToHex(parseHeader(header).noncePrefix),
     keyCommitment: bytesToHex(keyCommitment(key)),
-    storage: { root: storageTree.root().root, segmentSize: STORAGE_SEGMENT_SIZE },
+    storage: { root: storage.root, segmentSize: STORAGE_SEGMENT_SIZE },
     ...(options.weightsCommitment === undefined ? {} : { weightsCommitment: options.weightsCommitment }),
     custodians: options.custodians ?? [],
     threshold: options.threshold ?? 0,

@@ -24,12 +24,12 @@ describe("deploySuite and storage-proof helpers", () => {
   });
 
   it("builds storage trees with typed errors for bad input", () => {
-    const segs = storageSegments(new Uint8Array(2500).fill(1));
-    assert.deepEqual(segs.map((s) => s.length), [1024, 1024, 452]);
+    const segs = storageSegments(new Uint8Array(10_000).fill(1));
+    assert.deepEqual(segs.map((s) => s.length), [4096, 4096, 1808]);
     const tree = buildStorageTree(segs);
     assert.equal(tree.segmentCount, 3);
     assert.throws(() => tree.proof(3), StorageTreeError);
     assert.throws(() => storageSegments(new Uint8Array(0)), StorageTreeError);
-    assert.throws(() => buildStorageTree([new Uint8Array(1025)]), StorageTreeError);
+    assert.throws(() => buildStorageTree([new Uint8Array(4097)]), StorageTreeError);
   });
 });

@@ -52,7 +52,7 @@ export async function deployFixture(options: { custodianCount?: number } = {}) {
   for (const c of custodianWallets) {
     await custodians.write.register([PUBKEY, `http://127.0.0.1:${9000}`], { account: c.account, value: MIN_STAKE });
   }
-  const segments = storageSegments(ciphertext(5 * 1024 + 100));
+  const segments = storageSegments(ciphertext(5 * 4096 + 100));
   const tree = buildStorageTree(segments);
   const custodianAddresses = custodianWallets.map((c) => getAddress(c.account.address));
 

@@ -120,6 +120,6 @@ describe("node: the manifest commits the storage-challenge root", function () {
     const published = await publish(peer, [randomBytes(5000)], { owner, segmentSize: 1000 });
     const sealed = await collect(peer.fs.cat(published.contentCid));
     assert.equal(published.signed.manifest.storage.root, buildStorageTree(storageSegments(sealed)).root);
-    assert.equal(published.signed.manifest.storage.segmentSize, 1024);
+    assert.equal(published.signed.manifest.storage.segmentSize, 4096);
   });
 });
