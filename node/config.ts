@@ -20,6 +20,8 @@ export const DEFAULT_LISTEN = ["/ip4/127.0.0.1/tcp/4501"];
 /** Upload limit of POST /v1/models: 64 GiB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 ** 3;
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/** Blocks a transaction or event needs before the node acts on it; 1 = its own block. */
+export const DEFAULT_CONFIRMATIONS = 1;
 
 const multiaddrText = z.string().refine((text) => {
   try {
@@ -29,6 +31,25 @@ const multiaddrText = z.string().refine((text) => {
     return false;
   }
 }, "not a valid multiaddr");
+
+// The message never echoes the URL: it may carry credentials or an API key.
+const rpcUrl = z.string().refine((text) => {
+  try {
+    return ["http:", "https:", "ws:", "wss:"].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, "must be an http(s) or ws(s) URL");
+
+/** Without a `chain` section the node runs without a chain (storage only). */
+const chainSchema = z
+  .object({
+    rpcUrl,
+    /** Deployment JSON; by default deployments/<chainId>.json of the repo, chainId asked of the RPC. */
+    deployment: z.string().min(1).optional(),
+    confirmations: z.number().int().min(0).max(64),
+  })
+  .strict();
 
 const configSchema = z
   .object({
@@ -43,13 +64,17 @@ const configSchema = z
     listen: z.array(multiaddrText).max(32),
     peers: z.array(multiaddrText).max(256),
     fetchTimeoutMs: z.number().int().min(1).max(3_600_000),
+    chain: chainSchema.optional(),
   })
   .strict();
 
 export type NodeConfig = z.infer<typeof configSchema>;
 
 /** What the file may hold: every field optional, same shapes. */
-const fileSchema = configSchema.extend({ api: configSchema.shape.api.partial() }).partial().strict();
+const fileSchema = configSchema
+  .extend({ api: configSchema.shape.api.partial(), chain: chainSchema.partial() })
+  .partial()
+  .strict();
 export type NodeConfigFile = z.infer<typeof fileSchema>;
 
 /** Overrides from command-line flags (already split; undefined = not given). */
@@ -62,6 +87,9 @@ export interface ConfigFlags {
   peers?: string[];
   bodyLimit?: string | number;
   fetchTimeoutMs?: string | number;
+  rpcUrl?: string;
+  deployment?: string;
+  confirmations?: string | number;
 }
 
 export interface LoadConfigOptions {
@@ -96,7 +124,12 @@ const FIELD_NAMES: Record<string, string> = {
   listen: "listen",
   peers: "peers",
   fetchTimeoutMs: "fetchTimeoutMs",
+  "chain.rpcUrl": "chain.rpcUrl",
+  "chain.deployment": "chain.deployment",
+  "chain.confirmations": "chain.confirmations",
 };
+
+const CHAIN_KEYS = ["chain.rpcUrl", "chain.deployment", "chain.confirmations"] as const;
 
 function flatten(file: NodeConfigFile): Layer["values"] {
   return {
@@ -107,6 +140,9 @@ function flatten(file: NodeConfigFile): Layer["values"] {
     listen: file.listen,
     peers: file.peers,
     fetchTimeoutMs: file.fetchTimeoutMs,
+    "chain.rpcUrl": file.chain?.rpcUrl,
+    "chain.deployment": file.chain?.deployment,
+    "chain.confirmations": file.chain?.confirmations,
   };
 }
 
@@ -144,6 +180,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     "api.port": integer(env.MODELVAULT_API_PORT || undefined),
     listen: env.MODELVAULT_LISTEN ? splitList(env.MODELVAULT_LISTEN) : undefined,
     peers: env.MODELVAULT_PEERS ? splitList(env.MODELVAULT_PEERS) : undefined,
+    "chain.rpcUrl": env.MODELVAULT_RPC_URL || undefined,
+    "chain.deployment": env.MODELVAULT_DEPLOYMENT || undefined,
+    "chain.confirmations": integer(env.MODELVAULT_CONFIRMATIONS || undefined),
   };
   const flagValues: Layer["values"] = {
     dataDir: flags.dataDir,
@@ -153,6 +192,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     listen: flags.listen?.flatMap(splitList),
     peers: flags.peers?.flatMap(splitList),
     fetchTimeoutMs: integer(flags.fetchTimeoutMs),
+    "chain.rpcUrl": flags.rpcUrl,
+    "chain.deployment": flags.deployment,
+    "chain.confirmations": integer(flags.confirmations),
   };
   // The data dir decides where the default config file is; only an explicit --config may move it.
   const dataDir = resolve((flagValues.dataDir ?? envValues.dataDir ?? join(homedir(), ".modelvault")) as string);
@@ -170,6 +212,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
         listen: DEFAULT_LISTEN,
         peers: [],
         fetchTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
+        "chain.confirmations": DEFAULT_CONFIRMATIONS,
       },
     },
     { source: configPath, values: flatten(file) },
@@ -191,6 +234,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     listen: merged.listen,
     peers: merged.peers,
     fetchTimeoutMs: merged.fetchTimeoutMs,
+    chain: chainCandidate(merged, origin),
   };
   const parsed = configSchema.safeParse(candidate);
   if (!parsed.success) {
@@ -200,6 +244,22 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     throw new ConfigError(`config ${field} (from ${origin[key] ?? "defaults"}): ${issue.message}`);
   }
   return { ...parsed.data, configPath };
+}
+
+/** The chain section exists once any layer but the defaults sets a chain field; it then needs an RPC URL. */
+function chainCandidate(merged: Record<string, unknown>, origin: Record<string, string>): Record<string, unknown> | undefined {
+  const given = CHAIN_KEYS.filter((key) => merged[key] !== undefined && origin[key] !== "defaults");
+  if (given.length === 0) return undefined;
+  if (merged["chain.rpcUrl"] === undefined) {
+    const key = given[0]!;
+    throw new ConfigError(`config chain.rpcUrl: required by ${FIELD_NAMES[key]} (from ${origin[key]})`);
+  }
+  const deployment = merged["chain.deployment"];
+  return {
+    rpcUrl: merged["chain.rpcUrl"],
+    ...(deployment === undefined ? {} : { deployment: typeof deployment === "string" && deployment !== "" ? resolve(deployment) : deployment }),
+    confirmations: merged["chain.confirmations"],
+  };
 }
 
 /** The URL clients use to reach the API of this configuration. */

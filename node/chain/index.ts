@@ -1,0 +1,45 @@
+/** The node's chain client: deployment records, typed errors, reads, writes and event following. */
+export {
+  connectChain,
+  createChainClient,
+  DEFAULT_CONFIRMATIONS,
+  DEFAULT_MAX_BLOCK_RANGE,
+  DEFAULT_POLLING_INTERVAL_MS,
+  DEFAULT_RECEIPT_TIMEOUT_MS,
+  type ChainClient,
+  type ChainClientOptions,
+  type ChainContracts,
+  type ChainSettings,
+  type FollowableContract,
+  type FollowedEventName,
+  type FollowedLog,
+  type FollowEventsOptions,
+} from "./client.js";
+export type {
+  ChallengeInfo,
+  ChallengeState,
+  CustodianInfo,
+  KeyRequest,
+  License,
+  ModelState,
+  ModelStatus,
+  ModelVersion,
+  OpenedChallenge,
+  Terms,
+  TicketView,
+  TxResult,
+  VersionParams,
+} from "./types.js";
+export { defaultDeploymentPath, loadDeployment, parseDeployment, type Deployment } from "./deployment.js";
+export {
+  ChainArgumentError,
+  ChainConfigError,
+  ChainIdMismatchError,
+  ChainRevertError,
+  ChainRpcError,
+  ChainUnavailableError,
+  redactRpcUrl,
+  toChainError,
+  type ChainErrorName,
+} from "./errors.js";
+export { followLogs, MAX_BACKOFF_MS, type EventFollower, type FollowLogsOptions, type LogPosition, type LogSource } from "./follow.js";

@@ -1,0 +1,116 @@
+/** What the chain client reads and writes, in the contracts' terms with TypeScript types (bigint ids, viem Address/Hex). */
+import type { Address, Hex } from "viem";
+
+export type ModelStatus = "active" | "paused" | "retired";
+/** By the contract's Status enum value. */
+export const MODEL_STATUS: readonly ModelStatus[] = ["active", "paused", "retired"];
+
+export interface ModelState {
+  owner: Address;
+  /** Current version (1 .. 65 535). */
+  version: number;
+  status: ModelStatus;
+}
+
+/** What registerModel and publishVersion publish. */
+export interface VersionParams {
+  manifestCid: string;
+  weightsCommitment: bigint;
+  ownerCommitment: bigint;
+  storageRoot: Hex;
+  segmentCount: number;
+  custodians: readonly Address[];
+  threshold: number;
+}
+
+/** Licence terms, fixed into each licence when it is issued. */
+export interface Terms {
+  /** Wei, paid exactly by buy. */
+  price: bigint;
+  /** Seconds a licence lasts; 0 = no expiry. */
+  duration: number;
+  /** Tickets per licence; 0 = unlimited. */
+  maxUses: number;
+  /** Licensee stake required for tickets, wei; 0 = none. */
+  minStake: bigint;
+  carryOver: boolean;
+}
+
+export interface ModelVersion {
+  manifestCid: string;
+  storageRoot: Hex;
+  segmentCount: number;
+  threshold: number;
+  custodians: readonly Address[];
+  weightsCommitment: bigint;
+  ownerCommitment: bigint;
+  /** Unix time of publication. */
+  publishedAt: bigint;
+}
+
+export interface License {
+  /** Unix time; 0 = no expiry. */
+  expiresAt: number;
+  maxUses: number;
+  used: number;
+  /** Version the licence was issued for. */
+  version: number;
+  nonce: number;
+  requiredStake: bigint;
+  revoked: boolean;
+}
+
+export interface TicketView {
+  modelId: bigint;
+  version: number;
+  licensee: Address;
+  /** 33-byte compressed secp256k1 key that shares must be wrapped to. */
+  recipientKey: Hex;
+  expiresAt: bigint;
+  licenceLive: boolean;
+  /** licenceLive and the ticket not expired: the only condition for releasing a share. */
+  valid: boolean;
+}
+
+export interface CustodianInfo {
+  stake: bigint;
+  unbonding: bigint;
+  unbondAt: bigint;
+  openChallenges: number;
+  publicKey: Hex;
+  endpoint: string;
+}
+
+export type ChallengeState = "open" | "answered" | "slashed";
+/** By StorageChallenges.State (0 = no such challenge). */
+export const CHALLENGE_STATE: readonly (ChallengeState | undefined)[] = [undefined, "open", "answered", "slashed"];
+
+export interface ChallengeInfo {
+  modelId: bigint;
+  version: number;
+  custodian: Address;
+  challenger: Address;
+  seedBlock: bigint;
+  deadlineBlock: bigint;
+  state: ChallengeState;
+  bond: bigint;
+}
+
+/** Where a write landed. */
+export interface TxResult {
+  txHash: Hex;
+  blockNumber: bigint;
+}
+
+export interface KeyRequest extends TxResult {
+  ticketId: Hex;
+  version: number;
+  expiresAt: bigint;
+}
+
+export interface OpenedChallenge extends TxResult {
+  challengeId: bigint;
+  version: number;
+  seedBlock: bigint;
+  deadlineBlock: bigint;
+}
