@@ -4,6 +4,7 @@
  * trace, path or secret ever reaches a client.
  */
 import { ModelvaultCryptoError } from "../../crypto/index.js";
+import { REFUSAL_STATUS } from "../custody/errors.js";
 import { NodeError } from "../errors.js";
 
 /** An error raised by the API layer itself, with its HTTP status. */
@@ -25,6 +26,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   INVALID_MANIFEST: 422,
   CONTENT_MISMATCH: 502,
   INVALID_ARGUMENT: 400,
+  ...REFUSAL_STATUS,
 };
 
 /** fastify's own errors (body parsing, routing) mapped onto our codes. */

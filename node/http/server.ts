@@ -7,7 +7,9 @@ import { bytesToHex } from "viem";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
 import type { StoragePeer } from "../storage-peer.js";
+import type { Custodian } from "../custody/custodian.js";
 import { contentRoutes } from "./content.js";
+import { custodyRoutes } from "./custody.js";
 import type { ApiContext } from "./context.js";
 import { toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
@@ -18,6 +20,8 @@ export interface ApiOptions {
   identity: NodeIdentity;
   bodyLimit?: number;
   fetchTimeoutMs?: number;
+  /** Mounts the custody routes: the node holds key shares and releases them for tickets. */
+  custodian?: Custodian;
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -54,6 +58,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   modelRoutes(app, ctx);
   contentRoutes(app, ctx);
   pinRoutes(app, ctx);
+  if (options.custodian !== undefined) custodyRoutes(app, options.custodian);
   return app;
 }
 

@@ -1,0 +1,180 @@
+/**
+ * The licensee's side of custody: a fresh recipient key per access, requestKey on chain, then
+ * every custodian of the ticket's version asked in parallel; the first `threshold` shares that
+ * combine to the manifest's key commitment win and the other requests are cancelled, so a slow
+ * or dead custodian costs nothing while enough others answer.
+ */
+import { hexToBytes, type Address, type Hex } from "viem";
+import {
+  combineShares,
+  constantTimeEqual,
+  decodeShare,
+  generateKeyPair,
+  keyCommitment,
+  unwrapKey,
+} from "../../crypto/index.js";
+import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
+import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
+import { fetchModelToFile, readManifest } from "../fetch.js";
+import type { StoragePeer } from "../storage-peer.js";
+import { callCustodian } from "./client.js";
+import { custodyDomain } from "./custodian.js";
+import { NotEnoughSharesReleasedError } from "./errors.js";
+import { releaseContext, releasedShareSchema, signRelease } from "./protocol.js";
+
+export const DEFAULT_CUSTODIAN_TIMEOUT_MS = 10_000;
+/** After this long without enough shares, the custodians not yet asked are asked too. */
+export const DEFAULT_HEDGE_MS = 250;
+/** How long a custodian's registered endpoint is reused before it is read again. */
+const ENDPOINT_TTL_MS = 60_000;
+
+const endpoints = new WeakMap<ChainClient, Map<Address, { endpoint: string; until: number }>>();
+
+/** A custodian's registered HTTP endpoint, cached per chain client for a minute. */
+async function endpointOf(chain: ChainClient, custodian: Address): Promise<string> {
+  let known = endpoints.get(chain);
+  if (known === undefined) endpoints.set(chain, (known = new Map()));
+  const cached = known.get(custodian);
+  if (cached !== undefined && cached.until > Date.now()) return cached.endpoint;
+  const info = await chain.custodianInfo(custodian);
+  if (info === null) throw new Error("not a registered custodian");
+  known.set(custodian, { endpoint: info.endpoint, until: Date.now() + ENDPOINT_TTL_MS });
+  return info.endpoint;
+}
+
+export interface CollectKeyOptions {
+  chain: ChainClient;
+  ticket: Pick<KeyRequest, "ticketId" | "version">;
+  modelId: bigint;
+  /** The private half of the key the ticket was requested for. */
+  recipientPrivateKey: Uint8Array;
+  /** The manifest's key commitment: a combined key must match it. */
+  keyCommitment: Uint8Array;
+  /** The ticket's version as already read from the chain (saves a read). */
+  version?: Pick<ModelVersion, "custodians" | "threshold">;
+  /** Per custodian. */
+  timeoutMs?: number;
+  /** Delay before the custodians beyond the first `threshold` are asked as well. */
+  hedgeMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Collects threshold shares for a mined ticket and combines them into the content key. The first
+ * `threshold` custodians (in random order) are asked at once; the rest are asked when one of them
+ * fails or after `hedgeMs`, so a dead or slow custodian delays a key by at most that much while
+ * a healthy set costs the custodians no more releases than needed.
+ */
+export async function collectKey(options: CollectKeyOptions): Promise<Uint8Array> {
+  const { chain, modelId, ticket } = options;
+  const version = options.version ?? (await chain.version(modelId, ticket.version));
+  if (version === null) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} has no version ${ticket.version}` });
+  const { threshold } = version;
+  // One signed request for every custodian.
+  const request = signRelease(options.recipientPrivateKey, custodyDomain(chain), {
+    ticketId: ticket.ticketId,
+    modelId: modelId.toString(),
+    version: ticket.version,
+  });
+  const done = new AbortController();
+  const signal = options.signal === undefined ? done.signal : AbortSignal.any([done.signal, options.signal]);
+  const shares: Uint8Array[] = [];
+  const failures: Record<string, string> = {};
+  const waiting = [...version.custodians].sort(() => Math.random() - 0.5); // spread load across the set
+  const asked: Promise<void>[] = [];
+
+  let settle!: (key: Uint8Array | undefined) => void;
+  const outcome = new Promise<Uint8Array | undefined>((resolve) => (settle = resolve));
+
+  async function ask(custodian: Address): Promise<void> {
+    try {
+      const endpoint = await endpointOf(chain, custodian);
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? DEFAULT_CUSTODIAN_TIMEOUT_MS)]);
+      const released = await callCustodian(endpoint, "v1/custody/releases", request, releasedShareSchema, deadline);
+      const share = unwrapKey(options.recipientPrivateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
+      if (!constantTimeEqual(decodeShare(share).commitment, options.keyCommitment)) throw new Error("released a share of another key");
+      shares.push(share);
+      if (shares.length >= threshold) {
+        const key = await combineShares(shares).catch(() => undefined);
+        if (key !== undefined && constantTimeEqual(keyCommitment(key), options.keyCommitment)) settle(key);
+      }
+    } catch (error) {
+      if (done.signal.aborted) return;
+      failures[custodian] = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+      askNext(); // replace the failed one at once
+    } finally {
+      // Everyone asked and answered without a key: give up (a no-op once a key was found).
+      if (waiting.length === 0) void Promise.all(asked).then(() => settle(undefined));
+    }
+  }
+  function askNext(): void {
+    const next = waiting.shift();
+    if (next !== undefined) asked.push(ask(next));
+  }
+
+  for (let i = 0; i < threshold; i++) askNext();
+  const hedge = setTimeout(() => {
+    while (waiting.length > 0) askNext();
+  }, options.hedgeMs ?? DEFAULT_HEDGE_MS);
+  const key = await outcome;
+  clearTimeout(hedge);
+  done.abort();
+  for (const share of shares) share.fill(0);
+  if (key === undefined) throw new NotEnoughSharesReleasedError(threshold, shares.length, failures);
+  return key;
+}
+
+export interface AccessOptions {
+  chain: ChainClient;
+  modelId: bigint;
+  /** Buy a licence at the current price when the account holds no usable one. */
+  buy?: boolean;
+  custodianTimeoutMs?: number;
+  fetchTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface AccessResult {
+  path: string;
+  manifestCid: string;
+  version: number;
+  ticketId: Hex;
+  plaintextSize: number;
+}
+
+/** Licence (bought if asked) -> ticket -> k shares -> key -> fetch and decrypt to `path`. */
+export async function accessModel(peer: StoragePeer, path: string, options: AccessOptions): Promise<AccessResult> {
+  const { chain, modelId } = options;
+  const account = chain.address;
+  if (account === undefined) throw new NotEnoughSharesReleasedError(0, 0, { chain: "the chain client has no account to request a ticket with" });
+  if (options.buy) {
+    const hasAccess = await chain.contracts.vault.read.hasAccess([modelId, account]);
+    if (!hasAccess) await chain.buy(modelId);
+  }
+  const recipient = generateKeyPair();
+  try {
+    const ticket = await chain.requestKey(modelId, recipient.publicKey);
+    const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
+    if (version === null || state === null) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} version ${ticket.version} is not registered` });
+    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const { manifest } = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal });
+    const key = await collectKey({
+      chain,
+      ticket,
+      modelId,
+      recipientPrivateKey: recipient.privateKey,
+      keyCommitment: hexToBytes(manifest.keyCommitment as Hex),
+      version,
+      timeoutMs: options.custodianTimeoutMs,
+      signal: options.signal,
+    });
+    try {
+      await fetchModelToFile(peer, version.manifestCid, path, { key, expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal });
+    } finally {
+      key.fill(0);
+    }
+    return { path, manifestCid: version.manifestCid, version: ticket.version, ticketId: ticket.ticketId, plaintextSize: manifest.plaintextSize };
+  } finally {
+    recipient.privateKey.fill(0);
+  }
+}

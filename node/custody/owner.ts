@@ -1,0 +1,198 @@
+/**
+ * The model owner's side of custody: split the content key k-of-n, wrap each share to a
+ * custodian's registered key, deposit it, and register the model on chain only once every
+ * custodian has signed a receipt for its share and pinned the content.
+ */
+import { bytesToHex, hexToBytes, isAddressEqual, type Address, type Hex, type LocalAccount } from "viem";
+import { splitKey, wrapKey, type ByteSource } from "../../crypto/index.js";
+import type { ChainClient, Terms, TxResult } from "../chain/index.js";
+import { publish, type PublishOptions, type PublishResult } from "../publish.js";
+import { fetchModel, readManifest } from "../fetch.js";
+import { parseCid, removePin } from "../pins.js";
+import type { StoragePeer } from "../storage-peer.js";
+import { STORAGE_SEGMENT_SIZE } from "../storage-tree.js";
+import { callCustodian } from "./client.js";
+import { custodyDomain } from "./custodian.js";
+import { DepositFailedError } from "./errors.js";
+import { depositContext, depositReceiptSchema, receiptHolds, signDeposit, type DepositReceipt } from "./protocol.js";
+
+export const DEFAULT_DEPOSIT_TIMEOUT_MS = 10 * 60_000;
+
+export interface CustodianTarget {
+  address: Address;
+  publicKey: Hex;
+  endpoint: string;
+}
+
+/** Each custodian's registered key and endpoint; every one must be active (staked). */
+export async function resolveCustodians(chain: ChainClient, addresses: readonly Address[]): Promise<CustodianTarget[]> {
+  return Promise.all(
+    addresses.map(async (address) => {
+      const [info, active] = await Promise.all([chain.custodianInfo(address), chain.isActiveCustodian(address)]);
+      if (info === null || !active) throw new DepositFailedError({ [address]: "not an active registered custodian" });
+      return { address, publicKey: info.publicKey, endpoint: info.endpoint };
+    }),
+  );
+}
+
+export interface DepositOptions {
+  owner: LocalAccount;
+  chain: Pick<ChainClient, "chainId" | "deployment">;
+  manifestCid: string;
+  key: Uint8Array;
+  threshold: number;
+  custodians: readonly CustodianTarget[];
+  /** Multiaddrs of peers with the content (the owner's own peer), for custodians to dial. */
+  providers?: readonly string[];
+  timeoutMs?: number;
+}
+
+/** Deposits one share with each custodian, in parallel; all receipts or DepositFailedError. */
+export async function depositShares(options: DepositOptions): Promise<DepositReceipt[]> {
+  const { custodians, threshold } = options;
+  const shares = await splitKey(options.key, threshold, custodians.length);
+  const domain = custodyDomain(options.chain);
+  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_DEPOSIT_TIMEOUT_MS);
+  const outcomes = await Promise.allSettled(
+    custodians.map(async (custodian, i) => {
+      const wrappedShare = bytesToHex(wrapKey(hexToBytes(custodian.publicKey), shares[i]!, depositContext(options.manifestCid)));
+      const deposit = await signDeposit(options.owner, domain, {
+        manifestCid: options.manifestCid,
+        custodian: custodian.address,
+        wrappedShare,
+        providers: [...(options.providers ?? [])],
+      });
+      const receipt = await callCustodian(custodian.endpoint, "v1/custody/deposits", deposit, depositReceiptSchema, signal);
+      if (receipt.manifestCid !== options.manifestCid || !(await receiptHolds(domain, receipt, custodian.address, wrappedShare))) {
+        throw new Error("the receipt is not signed by the custodian for this share");
+      }
+      return receipt;
+    }),
+  );
+  for (const share of shares) share.fill(0);
+  const failures: Record<string, string> = {};
+  outcomes.forEach((o, i) => {
+    if (o.status === "rejected") failures[custodians[i]!.address] = o.reason instanceof Error ? o.reason.message : String(o.reason);
+  });
+  if (Object.keys(failures).length > 0) throw new DepositFailedError(failures);
+  return outcomes.map((o) => (o as PromiseFulfilledResult<DepositReceipt>).value);
+}
+
+export interface PublishWithCustodyOptions extends Omit<PublishOptions, "custodians" | "threshold" | "version"> {
+  chain: ChainClient;
+  custodians: readonly Address[];
+  threshold: number;
+  /** Terms of a new model; ignored when `modelId` (rotation) is given. */
+  terms?: Terms;
+  /** Publish a new version of this registered model (rotation) instead of registering one. */
+  chainModelId?: bigint;
+  ownerCommitment?: bigint;
+  depositTimeoutMs?: number;
+}
+
+export interface CustodyPublishResult extends PublishResult, TxResult {
+  chainModelId: bigint;
+  version: number;
+  receipts: DepositReceipt[];
+}
+
+const DEFAULT_TERMS: Terms = { price: 0n, duration: 0, maxUses: 0, minStake: 0n, carryOver: false };
+
+/**
+ * Seals and pins the model, deposits its key's shares, then registers it (or publishes its next
+ * version). Nothing reaches the chain unless every custodian acknowledged.
+ */
+export async function publishWithCustody(peer: StoragePeer, source: ByteSource, options: PublishWithCustodyOptions): Promise<CustodyPublishResult> {
+  const { chain, owner } = options;
+  if (chain.address === undefined || !isAddressEqual(chain.address, owner.address)) {
+    throw new DepositFailedError({ [owner.address]: "the chain client must send from the owner's account" });
+  }
+  const targets = await resolveCustodians(chain, options.custodians);
+  let version = 1;
+  if (options.chainModelId !== undefined) {
+    const state = await chain.modelState(options.chainModelId);
+    if (state === null) throw new DepositFailedError({ [owner.address]: `model ${options.chainModelId} is not registered` });
+    version = state.version + 1;
+  }
+  const published = await publish(peer, source, {
+    ...options,
+    version,
+    custodians: [...options.custodians],
+    threshold: options.threshold,
+  });
+  const manifestCid = published.manifestCid.toString();
+  let receipts: DepositReceipt[];
+  try {
+    receipts = await depositShares({
+      owner,
+      chain,
+      manifestCid,
+      key: published.key,
+      threshold: options.threshold,
+      custodians: targets,
+      providers: peer.addresses.map(String),
+      timeoutMs: options.depositTimeoutMs,
+    });
+  } catch (error) {
+    await removePin(peer, published.manifestCid).catch(() => {}); // nothing registered: do not keep it pinned
+    throw error;
+  }
+  const { manifest } = published.signed;
+  const params = {
+    manifestCid,
+    weightsCommitment: manifest.weightsCommitment === undefined ? 0n : BigInt(manifest.weightsCommitment),
+    ownerCommitment: options.ownerCommitment ?? 0n,
+    storageRoot: manifest.storage.root as Hex,
+    segmentCount: Math.ceil(manifest.sealedSize / STORAGE_SEGMENT_SIZE),
+    custodians: options.custodians,
+    threshold: options.threshold,
+  };
+  if (options.chainModelId === undefined) {
+    const registered = await chain.registerModel(params, options.terms ?? DEFAULT_TERMS);
+    return { ...published, ...registered, chainModelId: registered.modelId, version: 1, receipts };
+  }
+  const next = await chain.publishVersion(options.chainModelId, params);
+  return { ...published, ...next, chainModelId: options.chainModelId, receipts };
+}
+
+export interface RotateOptions extends Omit<PublishWithCustodyOptions, "custodians" | "threshold" | "terms" | "chainModelId"> {
+  chainModelId: bigint;
+  /** A new custodian set and threshold; the current version's by default. */
+  custodians?: readonly Address[];
+  threshold?: number;
+  /** The current content key: re-encrypts the stored model instead of reading a new source. */
+  previousKey?: Uint8Array;
+  /** Unpin the previous version here once the new one is registered (default) or keep it. */
+  previous?: "unpin" | "keep";
+}
+
+/**
+ * Re-keys a model: a fresh content key, the weights re-encrypted (from `source`, or from the
+ * previous version decrypted with `previousKey`), new shares deposited, the next version
+ * published on chain. Tickets for the old version stop working at once (the chain checks the
+ * version); custodians drop the old shares after their grace period (rotation.ts).
+ */
+export async function rotateModel(peer: StoragePeer, source: ByteSource | undefined, options: RotateOptions): Promise<CustodyPublishResult> {
+  const { chain, chainModelId } = options;
+  const state = await chain.modelState(chainModelId);
+  const current = state === null ? null : await chain.version(chainModelId, state.version);
+  if (state === null || current === null) throw new DepositFailedError({ [options.owner.address]: `model ${chainModelId} is not registered` });
+  const { manifest } = await readManifest(peer, current.manifestCid, { expectedOwner: state.owner });
+  let plaintext = source;
+  if (plaintext === undefined) {
+    if (options.previousKey === undefined) throw new DepositFailedError({ [options.owner.address]: "rotation needs the weights or the previous key" });
+    plaintext = fetchModel(peer, current.manifestCid, { key: options.previousKey, expectedOwner: state.owner });
+  }
+  const result = await publishWithCustody(peer, plaintext, {
+    ...options,
+    key: undefined, // always a fresh key
+    modelId: hexToBytes(manifest.modelId as Hex), // the stream stays bound to the same model
+    name: options.name ?? manifest.name,
+    weightsCommitment: options.weightsCommitment ?? manifest.weightsCommitment,
+    custodians: options.custodians ?? current.custodians,
+    threshold: options.threshold ?? current.threshold,
+    chainModelId,
+  });
+  if ((options.previous ?? "unpin") === "unpin") await removePin(peer, parseCid(current.manifestCid));
+  return result;
+}

@@ -1,0 +1,31 @@
+/**
+ * Custodian routes, mounted when the node runs as a custodian:
+ *   POST /v1/custody/deposits  a ShareDeposit -> a signed DepositReceipt
+ *   POST /v1/custody/releases  a ShareRelease -> the share wrapped to the ticket's recipient key
+ *   GET  /v1/custody/shares    the manifests this node holds shares for (no share material)
+ * Small JSON bodies only; refusals are 4xx with the custody codes (node/custody/errors.ts).
+ */
+import type { FastifyInstance } from "fastify";
+import type { Custodian } from "../custody/custodian.js";
+import { ApiError } from "./errors.js";
+
+/** A deposit or release is well under 2 KiB; 16 KiB leaves room and bounds parsing. */
+const CUSTODY_BODY_LIMIT = 16 * 1024;
+
+export function custodyRoutes(app: FastifyInstance, custodian: Custodian): void {
+  void app.register(async (scoped) => {
+    scoped.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: CUSTODY_BODY_LIMIT }, (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new ApiError(400, "MALFORMED_REQUEST", "the body is not valid JSON"), undefined);
+      }
+    });
+    scoped.post("/v1/custody/deposits", { bodyLimit: CUSTODY_BODY_LIMIT }, async (request) => custodian.deposit(request.body));
+    scoped.post("/v1/custody/releases", { bodyLimit: CUSTODY_BODY_LIMIT }, async (request) => custodian.release(request.body));
+    scoped.get("/v1/custody/shares", async () => ({
+      custodian: custodian.address,
+      shares: custodian.store.list().map((s) => ({ manifestCid: s.manifestCid, contentCid: s.contentCid, owner: s.owner, depositedAt: s.depositedAt })),
+    }));
+  });
+}
