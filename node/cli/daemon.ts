@@ -1,36 +1,81 @@
-/** A running node: the storage peer plus its HTTP API, started and stopped together. */
+/**
+ * A running node: the storage peer plus its HTTP API, started and stopped together. With a chain
+ * configured it is also a custodian: it takes share deposits, releases shares for tickets,
+ * follows published versions (dropping superseded shares after the grace period) and answers
+ * storage challenges by itself.
+ */
+import { join } from "node:path";
 import type { NodeIdentity } from "../../crypto/index.js";
+import { connectChain, type ChainClient, type EventFollower } from "../chain/index.js";
 import type { NodeConfig } from "../config.js";
+import { ChallengeResponder } from "../custody/challenge-responder.js";
+import { Custodian } from "../custody/custodian.js";
+import { DEFAULT_GRACE_SECONDS, followVersions, sweepSuperseded } from "../custody/rotation.js";
+import { ShareStore } from "../custody/share-store.js";
 import { startApi, type RunningApi } from "../http/server.js";
 import { StoragePeer } from "../storage-peer.js";
+
+/** How often superseded shares are looked at. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningNode {
   peer: StoragePeer;
   api: RunningApi;
+  /** Present when a chain is configured. */
+  chain: ChainClient | undefined;
   stop(): Promise<void>;
 }
 
-export async function startNode(config: NodeConfig, identity: NodeIdentity): Promise<RunningNode> {
-  const peer = await StoragePeer.start({ dataDir: config.dataDir, listen: config.listen, peers: config.peers });
-  let api: RunningApi;
+export interface StartNodeOptions {
+  /** Problems of background work (an RPC outage, a failed challenge answer): never fatal. */
+  onWarning?: (message: string) => void;
+  graceSeconds?: number;
+}
+
+export async function startNode(config: NodeConfig, identity: NodeIdentity, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message));
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: Error) => warn(`stopping: ${error.message}`));
+  };
   try {
-    api = await startApi({
+    const peer = await StoragePeer.start({ dataDir: config.dataDir, listen: config.listen, peers: config.peers });
+    cleanups.push(() => peer.stop());
+
+    let chain: ChainClient | undefined;
+    let custodian: Custodian | undefined;
+    if (config.chain !== undefined) {
+      chain = await connectChain(config.chain, { account: identity.account });
+      const store = await ShareStore.open(join(config.dataDir, "custody"));
+      custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs });
+      const onError = (error: Error) => warn(`chain: ${error.message}`);
+      const versions: EventFollower = followVersions(chain, store, { onError });
+      cleanups.push(() => versions.stop());
+      const responder = new ChallengeResponder({ chain, peer, onError });
+      await responder.start();
+      cleanups.push(() => responder.stop());
+      const grace = options.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+      const sweep = setInterval(() => void sweepSuperseded(store, peer, grace).catch(onError), SWEEP_INTERVAL_MS);
+      sweep.unref();
+      cleanups.push(async () => clearInterval(sweep));
+    }
+
+    const api = await startApi({
       peer,
       identity,
+      custodian,
+      chain,
       host: config.api.host,
       port: config.api.port,
       bodyLimit: config.api.bodyLimit,
       fetchTimeoutMs: config.fetchTimeoutMs,
     });
+    // Stopped first: no new requests while the rest shuts down.
+    cleanups.push(() => api.close());
+    let stopping: Promise<void> | undefined;
+    return { peer, api, chain, stop: () => (stopping ??= stopAll()) };
   } catch (error) {
-    await peer.stop();
+    await stopAll();
     throw error;
   }
-  let stopping: Promise<void> | undefined;
-  return {
-    peer,
-    api,
-    // API first (no new requests), then the peer (flushes and closes the stores).
-    stop: () => (stopping ??= api.close().then(() => peer.stop())),
-  };
 }

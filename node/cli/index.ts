@@ -13,6 +13,7 @@ import { UsageError } from "./usage-error.js";
 // Commands load on use: a client command need not load Helia, libp2p and fastify.
 const nodeCommands = () => import("./node-commands.js");
 const modelCommands = () => import("./model-commands.js");
+const custodyCommands = () => import("./custody-commands.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -23,6 +24,14 @@ function common(command: Command): Command {
     .option("--api <url>", "the node's API (default: from the config, http://127.0.0.1:5480)")
     .option("--config <file>", "config file (default: <data dir>/config.json)")
     .option("--data-dir <dir>", "data dir (default: ~/.modelvault, or MODELVAULT_DATA_DIR)");
+}
+
+/** --rpc-url, --deployment, --confirmations: for commands that use the chain. */
+function chainOptions(command: Command): Command {
+  return command
+    .option("--rpc-url <url>", "EVM JSON-RPC endpoint (default: chain.rpcUrl of the config, or MODELVAULT_RPC_URL)")
+    .option("--deployment <file>", "contract deployment JSON (default: deployments/<chainId>.json)")
+    .option("--confirmations <n>", "blocks a ticket or transaction needs before it counts (default 1)");
 }
 
 function program(io: CliIo): Command {
@@ -39,8 +48,8 @@ function program(io: CliIo): Command {
     .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
     .addOption(new Option("--scrypt-n <n>", "scrypt cost (power of two; lower only for tests)").hideHelp())
     .action(async (options) => (await nodeCommands()).nodeInit(options, io));
-  common(node.command("start"))
-    .description("start the storage peer and its HTTP API; stops cleanly on SIGINT/SIGTERM")
+  chainOptions(common(node.command("start")))
+    .description("start the storage peer and its HTTP API (and the custodian role with a chain); stops cleanly on SIGINT/SIGTERM")
     .option("--api-host <host>", "API bind address (default 127.0.0.1)")
     .option("--api-port <port>", "API port, 0 for any free one (default 5480)")
     .option("--listen <multiaddr>", "libp2p listen address (repeatable or comma-separated)", collect)
@@ -57,7 +66,31 @@ function program(io: CliIo): Command {
     .option("--weights-commitment <field>", "Poseidon commitment of the quantized weights (decimal)")
     .option("--custodians <addresses>", "comma-separated custodian addresses")
     .option("--threshold <k>", "custodian threshold")
+    .option("--register", "deposit the key's shares with the custodians, then register the model on chain")
+    .option("--rotate <modelId>", "publish as the next version of a registered model, with a fresh key")
+    .option("--price <wei>", "licence price (with --register)")
+    .option("--duration <seconds>", "licence duration, 0 = no expiry (with --register)")
+    .option("--max-uses <n>", "access tickets per licence, 0 = unlimited (with --register)")
+    .option("--min-stake <wei>", "licensee stake required for tickets (with --register)")
+    .option("--carry-over", "licences stay valid for later versions (with --register)")
     .action(async (file, options) => (await modelCommands()).publishCommand(file, options, io));
+
+  chainOptions(common(root.command("access <modelId>")))
+    .description("licensee: request a ticket, collect k key shares from the custodians, fetch and decrypt the model")
+    .requiredOption("-o, --output <file>", "where to write the decrypted model")
+    .option("--buy", "buy a licence at the current price when this account has no usable one")
+    .option("--timeout <ms>", "give up when no peer sends data for this long")
+    .option("--custodian-timeout <ms>", "per custodian answer deadline")
+    .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
+    .action(async (modelId, options) => (await custodyCommands()).accessCommand(modelId, options, io));
+
+  const custodian = root.command("custodian").description("this node as a key custodian").exitOverride();
+  chainOptions(common(custodian.command("register")))
+    .description("register (or update) this node as a custodian on chain: its public key, API endpoint and stake")
+    .requiredOption("--stake <amount>", "bonded stake, in wei or as e.g. 0.1eth")
+    .option("--endpoint <url>", "the URL custodian requests reach (default: this node's API address)")
+    .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
+    .action(async (options) => (await custodyCommands()).custodianRegisterCommand(options, io));
 
   common(root.command("fetch <cid>"))
     .description("fetch a model by manifest CID, verify the manifest and decrypt locally")
@@ -73,7 +106,7 @@ function program(io: CliIo): Command {
     .option("--timeout <ms>", "for add: give up when no peer sends data for this long")
     .action(async (action, cid, options) => (await import("./pins-command.js")).pinsCommand(action, cid, options, io));
 
-  for (const command of [root, ...root.commands, ...node.commands]) command.exitOverride();
+  for (const command of [root, ...root.commands, ...node.commands, ...custodian.commands]) command.exitOverride();
   return root;
 }
 

@@ -30,6 +30,13 @@ export interface PublishCliOptions extends CommonOptions {
   weightsCommitment?: string;
   custodians?: string;
   threshold?: string;
+  register?: boolean;
+  rotate?: string;
+  price?: string;
+  duration?: string;
+  maxUses?: string;
+  minStake?: string;
+  carryOver?: boolean;
 }
 
 export async function publishCommand(file: string, options: PublishCliOptions, io: CliIo): Promise<void> {
@@ -47,7 +54,16 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
   const progress = progressBar(io, options.json === true, "publish", size);
   let sent = 0;
   body.on("data", (chunk) => progress.update((sent += chunk.length)));
-  let result: { manifestCid: string; contentCid: string; key: string; keyWarning: string; manifest: Record<string, unknown> };
+  let result: {
+    manifestCid: string;
+    contentCid: string;
+    key: string;
+    keyWarning: string;
+    manifest: Record<string, unknown>;
+    modelId?: string;
+    version?: number;
+    txHash?: string;
+  };
   try {
     result = await client.json({
       method: "POST",
@@ -58,6 +74,13 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
         weightsCommitment: options.weightsCommitment,
         custodians: options.custodians,
         threshold: options.threshold,
+        register: options.register ? "true" : undefined,
+        rotate: options.rotate,
+        price: options.price,
+        duration: options.duration,
+        maxUses: options.maxUses,
+        minStake: options.minStake,
+        carryOver: options.carryOver ? "true" : undefined,
       },
       headers: { "content-type": "application/octet-stream", "content-length": String(size) },
       body,
@@ -73,6 +96,7 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
   printLines(io, [
     ["manifest CID", result.manifestCid],
     ["content CID", result.contentCid],
+    ...(result.modelId === undefined ? [] : [["model", `${result.modelId} version ${result.version} (tx ${result.txHash})`] as [string, string]]),
     ["key", result.key],
     ["size", `${size} bytes`],
   ]);
@@ -112,7 +136,7 @@ async function keyOf(options: FetchCliOptions): Promise<Uint8Array> {
  * and its signature must come from its owner (and from --expected-owner when given). The node
  * serving it is not trusted.
  */
-async function verifiedManifest(client: ApiClient, cid: CID, query: Record<string, string | undefined>, owner?: Address): Promise<SignedManifest> {
+export async function verifiedManifest(client: ApiClient, cid: CID, query: Record<string, string | undefined>, owner?: Address): Promise<SignedManifest> {
   if (cid.code !== dagJson.code || cid.multihash.code !== sha256.code) {
     throw new InvalidManifestError(`${cid} is not a manifest CID (dag-json, sha2-256)`);
   }
@@ -137,32 +161,7 @@ export async function fetchCommand(cidText: string, options: FetchCliOptions, io
   const owner = options.expectedOwner === undefined ? undefined : getAddress(options.expectedOwner);
   const signed = await verifiedManifest(client, cid, query, owner);
   const { manifest } = signed;
-  if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) throw new WrongKeyError();
-
-  const response = await client.send({ path: `/v1/content/${manifest.content}`, query });
-  const progress = progressBar(io, options.json === true, "fetch", manifest.plaintextSize);
-  let received = 0;
-  // Decrypted here: the key never leaves this process. open() authenticates every segment.
-  async function* plaintext() {
-    for await (const chunk of open(response as AsyncIterable<Uint8Array>, { key, modelId: hexToBytes(manifest.modelId) })) {
-      received += chunk.length;
-      if (received > manifest.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
-      progress.update(received);
-      yield chunk;
-    }
-    if (received !== manifest.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${manifest.plaintextSize}`);
-  }
-  const temp = `${options.output}.${process.pid}.partial`;
-  try {
-    await pipeline(Readable.from(plaintext()), createWriteStream(temp, { mode: 0o600 }));
-    await rename(temp, options.output); // the file appears only once every segment checked out
-  } catch (error) {
-    response.destroy();
-    await rm(temp, { force: true });
-    throw error;
-  } finally {
-    progress.stop();
-  }
+  const received = await downloadDecrypted(client, signed, key, options.output, query, io, options.json === true);
   const summary = {
     manifestCid: cid.toString(),
     contentCid: manifest.content.toString(),
@@ -179,4 +178,43 @@ export async function fetchCommand(cidText: string, options: FetchCliOptions, io
       ["manifest CID", summary.manifestCid],
     ]);
   }
+}
+
+/** Streams the content from the API, decrypts and checks every segment here, writes `output`. */
+export async function downloadDecrypted(
+  client: ApiClient,
+  signed: SignedManifest,
+  key: Uint8Array,
+  output: string,
+  query: Record<string, string | undefined>,
+  io: CliIo,
+  json: boolean,
+): Promise<number> {
+  const { manifest } = signed;
+  if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) throw new WrongKeyError();
+  const response = await client.send({ path: `/v1/content/${manifest.content}`, query });
+  const progress = progressBar(io, json, "fetch", manifest.plaintextSize);
+  let received = 0;
+  // Decrypted here: the key never leaves this process. open() authenticates every segment.
+  async function* plaintext() {
+    for await (const chunk of open(response as AsyncIterable<Uint8Array>, { key, modelId: hexToBytes(manifest.modelId) })) {
+      received += chunk.length;
+      if (received > manifest.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
+      progress.update(received);
+      yield chunk;
+    }
+    if (received !== manifest.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${manifest.plaintextSize}`);
+  }
+  const temp = `${output}.${process.pid}.partial`;
+  try {
+    await pipeline(Readable.from(plaintext()), createWriteStream(temp, { mode: 0o600 }));
+    await rename(temp, output); // the file appears only once every segment checked out
+  } catch (error) {
+    response.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    progress.stop();
+  }
+  return received;
 }

@@ -46,6 +46,9 @@ export interface StartOptions extends CommonOptions {
   bodyLimit?: string;
   fetchTimeout?: string;
   passwordFile?: string;
+  rpcUrl?: string;
+  deployment?: string;
+  confirmations?: string;
 }
 
 /** `--api http://host:port` on `node start` is where to listen. */
@@ -73,12 +76,16 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       peers: options.peer,
       bodyLimit: options.bodyLimit,
       fetchTimeoutMs: options.fetchTimeout,
+      rpcUrl: options.rpcUrl,
+      deployment: options.deployment,
+      confirmations: options.confirmations,
     },
     env: io.env,
   });
   const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
   const { startNode } = await import("./daemon.js"); // Helia, libp2p, fastify: only here
-  const node = await startNode(config, identity);
+  const node = await startNode(config, identity, { onWarning: (message) => io.stderr.write(`warning: ${message}\n`) });
+  const chain = node.chain === undefined ? undefined : { chainId: node.chain.chainId, vault: node.chain.deployment.contracts.ModelVault };
   const multiaddrs = node.peer.addresses.map(String);
   if (options.json) {
     printJson(io, {
@@ -89,6 +96,8 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       multiaddrs,
       address: identity.address,
       dataDir: config.dataDir,
+      chain: chain ?? null,
+      custodian: chain !== undefined,
     });
   } else {
     io.stdout.write("modelvault node running (Ctrl-C to stop)\n");
@@ -98,6 +107,7 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       ["API", node.api.url],
       ...multiaddrs.map((a): [string, string] => ["libp2p", a]),
       ["data dir", config.dataDir],
+      ["chain", chain === undefined ? "none (storage only)" : `${chain.chainId}, ModelVault ${chain.vault} (custodian role on)`],
     ]);
   }
 

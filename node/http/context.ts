@@ -1,6 +1,7 @@
 /** What every route handler needs: the peer, the signing identity, limits, and read deadlines. */
 import type { FastifyReply } from "fastify";
 import type { NodeIdentity } from "../../crypto/index.js";
+import type { ChainClient } from "../chain/index.js";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
 import type { StoragePeer } from "../storage-peer.js";
@@ -12,6 +13,8 @@ export interface ApiContext {
   bodyLimit: number;
   /** Default idle timeout of reads that may go to peers. */
   fetchTimeoutMs: number;
+  /** The chain, when the node has one: publish can then register models. */
+  chain?: ChainClient | undefined;
 }
 
 /** Aborts when the client goes away before the response finished. */

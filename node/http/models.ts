@@ -1,11 +1,13 @@
 /** POST /v1/models (streaming publish) and GET /v1/manifests/:cid. */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { CID } from "multiformats/cid";
 import { Readable } from "node:stream";
 import { bytesToHex } from "viem";
+import type { z } from "zod";
 import { ContentNotFoundError } from "../errors.js";
 import { collectWithin } from "../idle-timeout.js";
 import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
+import { publishWithCustody, rotateModel, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { publish } from "../publish.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -55,12 +57,17 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     while (!first.done && first.value.length === 0) first = await chunks.next();
     if (first.done) throw new ApiError(400, "EMPTY_BODY", "the upload is empty");
     try {
-      const result = await publish(ctx.peer, prepend(first.value, chunks), {
+      const source = prepend(first.value, chunks);
+      const common = {
         owner: ctx.identity.account,
         signal,
         ...(query.name === undefined ? {} : { name: query.name }),
         ...(query.segmentSize === undefined ? {} : { segmentSize: query.segmentSize }),
         ...(query.weightsCommitment === undefined ? {} : { weightsCommitment: query.weightsCommitment }),
+      };
+      if (query.register || query.rotate !== undefined) return await registered(ctx, source, common, query, reply);
+      const result = await publish(ctx.peer, source, {
+        ...common,
         ...(query.custodians === undefined ? {} : { custodians: query.custodians }),
         ...(query.threshold === undefined ? {} : { threshold: query.threshold }),
         ...(query.version === undefined ? {} : { version: query.version }),
@@ -103,4 +110,46 @@ async function readBlock(ctx: ApiContext, cid: CID, ms: number, offline: boolean
     () => new ContentNotFoundError(cid.toString(), ms),
     signal,
   );
+}
+
+/** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
+async function registered(
+  ctx: ApiContext,
+  source: AsyncIterable<Uint8Array>,
+  common: Omit<PublishWithCustodyOptions, "chain" | "custodians" | "threshold">,
+  query: z.output<typeof publishQuery>,
+  reply: FastifyReply,
+) {
+  if (ctx.chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to register models");
+  if (query.custodians === undefined || query.threshold === undefined || query.threshold < 2) {
+    throw new ApiError(400, "VALIDATION_FAILED", "registering needs custodians and a threshold of at least 2");
+  }
+  if (query.version !== undefined) throw new ApiError(400, "VALIDATION_FAILED", "the chain assigns versions of registered models");
+  const options = { ...common, chain: ctx.chain, custodians: query.custodians, threshold: query.threshold };
+  const result =
+    query.rotate === undefined
+      ? await publishWithCustody(ctx.peer, source, {
+          ...options,
+          terms: {
+            price: query.price ?? 0n,
+            duration: query.duration ?? 0,
+            maxUses: query.maxUses ?? 0,
+            minStake: query.minStake ?? 0n,
+            carryOver: query.carryOver ?? false,
+          },
+        })
+      : await rotateModel(ctx.peer, source, { ...options, chainModelId: query.rotate });
+  reply.code(201);
+  return {
+    manifestCid: result.manifestCid.toString(),
+    contentCid: result.contentCid.toString(),
+    manifest: manifestJson(result.signed),
+    signature: result.signed.signature,
+    modelId: result.chainModelId.toString(),
+    version: result.version,
+    txHash: result.txHash,
+    custodians: result.receipts.map((r) => r.custodian),
+    key: bytesToHex(result.key),
+    keyWarning: KEY_WARNING,
+  };
 }

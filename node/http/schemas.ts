@@ -49,8 +49,19 @@ export const publishQuery = z
       .optional(),
     threshold: intText(0, 255).optional(),
     version: intText(1, 2 ** 32).optional(),
+    /** Deposit the key's shares with the custodians and register the model on chain. */
+    register: boolText.optional(),
+    /** Publish as the next version of this registered model (rotation): shares and chain too. */
+    rotate: z.string().regex(/^[1-9][0-9]{0,76}$/, "must be a registered model id").transform(BigInt).optional(),
+    /** Terms of a registered model: price in wei, duration in seconds, uses, stake in wei. */
+    price: z.string().regex(/^[0-9]{1,39}$/, "must be wei").transform(BigInt).optional(),
+    duration: intText(0, 2 ** 32 - 1).optional(),
+    maxUses: intText(0, 2 ** 32 - 1).optional(),
+    minStake: z.string().regex(/^[0-9]{1,29}$/, "must be wei").transform(BigInt).optional(),
+    carryOver: boolText.optional(),
   })
   .strict()
+  .refine((q) => !(q.register && q.rotate !== undefined), { message: "register and rotate exclude each other", path: ["rotate"] })
   .refine(
     (q) => {
       const n = q.custodians?.length ?? 0;

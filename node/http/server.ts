@@ -7,6 +7,7 @@ import { bytesToHex } from "viem";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
 import type { StoragePeer } from "../storage-peer.js";
+import type { ChainClient } from "../chain/index.js";
 import type { Custodian } from "../custody/custodian.js";
 import { contentRoutes } from "./content.js";
 import { custodyRoutes } from "./custody.js";
@@ -21,7 +22,9 @@ export interface ApiOptions {
   bodyLimit?: number;
   fetchTimeoutMs?: number;
   /** Mounts the custody routes: the node holds key shares and releases them for tickets. */
-  custodian?: Custodian;
+  custodian?: Custodian | undefined;
+  /** Lets POST /v1/models deposit shares and register the model on chain. */
+  chain?: ChainClient | undefined;
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -30,6 +33,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     identity: options.identity,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+    chain: options.chain,
   };
   // No logger: request logs would be the operator's choice, and errors are answered below.
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });

@@ -1,0 +1,133 @@
+/**
+ * `modelvault access MODEL -o FILE` (licensee) and `modelvault custodian register` (operator).
+ * Both act on the chain with the node's own account (its keystore); access then collects k
+ * shares from the custodians directly and streams the content through the node's API,
+ * decrypting here: neither the key nor a share ever passes through the node.
+ */
+import { CID } from "multiformats/cid";
+import { hexToBytes, parseEther, type Hex } from "viem";
+import { generateKeyPair } from "../../crypto/index.js";
+import { connectChain } from "../chain/index.js";
+import { apiUrlOf, loadConfig, type ConfigFlags } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { collectKey } from "../custody/licensee.js";
+import { loadIdentity, resolvePassword } from "./identity.js";
+import { printJson, printLines, type CliIo } from "./io.js";
+import { apiClientFor, downloadDecrypted, verifiedManifest } from "./model-commands.js";
+import type { CommonOptions } from "./node-commands.js";
+import { UsageError } from "./usage-error.js";
+
+export interface ChainCliOptions extends CommonOptions {
+  rpcUrl?: string;
+  deployment?: string;
+  confirmations?: string;
+  passwordFile?: string;
+}
+
+/** The node's identity and a chain client sending from it. */
+async function chainWithIdentity(options: ChainCliOptions, io: CliIo) {
+  const flags: ConfigFlags = {
+    config: options.config,
+    dataDir: options.dataDir,
+    rpcUrl: options.rpcUrl,
+    deployment: options.deployment,
+    confirmations: options.confirmations,
+  };
+  const config = await loadConfig({ flags, env: io.env });
+  if (config.chain === undefined) throw new ConfigError("no chain configured: pass --rpc-url (or set MODELVAULT_RPC_URL or chain.rpcUrl in the config)");
+  const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
+  const chain = await connectChain(config.chain, { account: identity.account });
+  return { config, identity, chain };
+}
+
+function modelIdOf(text: string): bigint {
+  if (!/^[1-9][0-9]{0,76}$/.test(text)) throw new UsageError(`the model id is a positive integer, got ${JSON.stringify(text.slice(0, 80))}`);
+  return BigInt(text);
+}
+
+export interface AccessCliOptions extends ChainCliOptions {
+  output: string;
+  buy?: boolean;
+  timeout?: string;
+  custodianTimeout?: string;
+}
+
+export async function accessCommand(modelIdText: string, options: AccessCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  for (const [name, value] of [["--timeout", options.timeout], ["--custodian-timeout", options.custodianTimeout]] as const) {
+    if (value !== undefined && !/^[0-9]{1,7}$/.test(value)) throw new UsageError(`${name} must be milliseconds`);
+  }
+  const { chain, identity } = await chainWithIdentity(options, io);
+  const client = await apiClientFor(options, io);
+  const started = performance.now();
+  const step = (what: string) => {
+    if (!options.json) io.stderr.write(`${what} (${Math.round(performance.now() - started)} ms)\n`);
+  };
+  if (options.buy && !(await chain.contracts.vault.read.hasAccess([modelId, identity.address]))) {
+    const bought = await chain.buy(modelId);
+    step(`bought a licence for ${bought.price} wei`);
+  }
+  const recipient = generateKeyPair();
+  try {
+    const ticket = await chain.requestKey(modelId, recipient.publicKey);
+    step(`ticket ${ticket.ticketId} for version ${ticket.version}`);
+    const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
+    if (version === null || state === null) throw new UsageError(`model ${modelId} has no version ${ticket.version}`);
+    const query = { timeoutMs: options.timeout };
+    const signed = await verifiedManifest(client, CID.parse(version.manifestCid), query, state.owner);
+    const key = await collectKey({
+      chain,
+      ticket,
+      modelId,
+      recipientPrivateKey: recipient.privateKey,
+      keyCommitment: hexToBytes(signed.manifest.keyCommitment as Hex),
+      version,
+      ...(options.custodianTimeout === undefined ? {} : { timeoutMs: Number(options.custodianTimeout) }),
+    });
+    step(`key from ${version.threshold} of ${version.custodians.length} custodians`);
+    let bytes: number;
+    try {
+      bytes = await downloadDecrypted(client, signed, key, options.output, query, io, options.json === true);
+    } finally {
+      key.fill(0);
+    }
+    const summary = {
+      modelId: modelId.toString(),
+      version: ticket.version,
+      ticketId: ticket.ticketId,
+      manifestCid: version.manifestCid,
+      owner: state.owner,
+      bytes,
+      output: options.output,
+    };
+    if (options.json) printJson(io, summary);
+    else printLines(io, [["wrote", `${options.output} (${bytes} bytes)`], ["model", `${modelId} version ${ticket.version}`], ["ticket", ticket.ticketId]]);
+  } finally {
+    recipient.privateKey.fill(0);
+  }
+}
+
+export interface RegisterCustodianOptions extends ChainCliOptions {
+  stake: string;
+  endpoint?: string;
+}
+
+/** Registers this node as a custodian: its public key, its API as endpoint, and a stake. */
+export async function custodianRegisterCommand(options: RegisterCustodianOptions, io: CliIo): Promise<void> {
+  let stake: bigint;
+  try {
+    stake = /^[0-9]+$/.test(options.stake) ? BigInt(options.stake) : parseEther(options.stake.replace(/\s*eth$/i, ""));
+  } catch {
+    throw new UsageError(`--stake is wei (e.g. 100000000000000000) or ether (e.g. 0.1eth), got ${JSON.stringify(options.stake)}`);
+  }
+  const { chain, identity, config } = await chainWithIdentity(options, io);
+  const endpoint = options.endpoint ?? apiUrlOf(config);
+  const existing = await chain.custodianInfo(identity.address);
+  const result = existing === null
+    ? await chain.registerCustodian(identity.publicKey, endpoint, stake)
+    : await chain.updateCustodianProfile(identity.publicKey, endpoint);
+  const info = await chain.custodianInfo(identity.address);
+  const summary = { custodian: identity.address, endpoint, stake: (info?.stake ?? 0n).toString(), txHash: result.txHash, updated: existing !== null };
+  if (options.json) printJson(io, summary);
+  else printLines(io, [["custodian", identity.address], ["endpoint", endpoint], ["stake", `${summary.stake} wei`], ["tx", result.txHash]]);
+}
