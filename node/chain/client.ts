@@ -203,7 +203,8 @@ function transportFor(rpcUrl: string, options: Pick<ChainClientOptions, "timeout
     throw new ChainConfigError("rpcUrl: not a valid URL", { field: "rpcUrl" });
   }
   const config = { timeout: options.timeoutMs, retryCount: options.retryCount };
-  if (protocol === "http:" || protocol === "https:") return http(rpcUrl, config);
+  // Batched: calls issued together (a custodian reads ticket and model at once) share one request.
+  if (protocol === "http:" || protocol === "https:") return http(rpcUrl, { ...config, batch: { wait: 0 } });
   if (protocol === "ws:" || protocol === "wss:") return webSocket(rpcUrl, config);
   throw new ChainConfigError(`rpcUrl: must be an http(s) or ws(s) URL, not ${protocol}`, { field: "rpcUrl" });
 }

@@ -47,6 +47,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     if (config.chain !== undefined) {
       chain = await connectChain(config.chain, { account: identity.account });
       const store = await ShareStore.open(join(config.dataDir, "custody"));
+      cleanups.push(() => store.close());
       custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs });
       const onError = (error: Error) => warn(`chain: ${error.message}`);
       const versions: EventFollower = followVersions(chain, store, { onError });

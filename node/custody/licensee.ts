@@ -4,6 +4,7 @@
  * combine to the manifest's key commitment win and the other requests are cancelled, so a slow
  * or dead custodian costs nothing while enough others answer.
  */
+import { randomInt } from "node:crypto";
 import { hexToBytes, type Address, type Hex } from "viem";
 import {
   combineShares,
@@ -24,7 +25,7 @@ import { releaseContext, releasedShareSchema, signRelease } from "./protocol.js"
 
 export const DEFAULT_CUSTODIAN_TIMEOUT_MS = 10_000;
 /** After this long without enough shares, the custodians not yet asked are asked too. */
-export const DEFAULT_HEDGE_MS = 250;
+export const DEFAULT_HEDGE_MS = 1_000;
 /** How long a custodian's registered endpoint is reused before it is read again. */
 const ENDPOINT_TTL_MS = 60_000;
 
@@ -42,6 +43,14 @@ async function endpointOf(chain: ChainClient, custodian: Address): Promise<strin
   return info.endpoint;
 }
 
+/** Fisher-Yates, in place. */
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
 export interface CollectKeyOptions {
   chain: ChainClient;
   ticket: Pick<KeyRequest, "ticketId" | "version">;
@@ -56,6 +65,8 @@ export interface CollectKeyOptions {
   timeoutMs?: number;
   /** Delay before the custodians beyond the first `threshold` are asked as well. */
   hedgeMs?: number;
+  /** Ask in a random order (default, spreads load) or in the version's listed order. */
+  order?: "shuffled" | "listed";
   signal?: AbortSignal;
 }
 
@@ -80,7 +91,8 @@ export async function collectKey(options: CollectKeyOptions): Promise<Uint8Array
   const signal = options.signal === undefined ? done.signal : AbortSignal.any([done.signal, options.signal]);
   const shares: Uint8Array[] = [];
   const failures: Record<string, string> = {};
-  const waiting = [...version.custodians].sort(() => Math.random() - 0.5); // spread load across the set
+  const waiting = [...version.custodians];
+  if (options.order !== "listed") shuffle(waiting); // spreads load across the set
   const asked: Promise<void>[] = [];
 
   let settle!: (key: Uint8Array | undefined) => void;

@@ -16,7 +16,9 @@ import {
   bytesToHex,
   hexToBytes,
   isAddressEqual,
-  hashTypedData,
+  concatHex,
+  hashDomain,
+  hashStruct,
   keccak256,
   recoverTypedDataAddress,
   type Address,
@@ -150,15 +152,32 @@ export async function receiptHolds(domain: CustodyDomain, receipt: DepositReceip
   }
 }
 
-function releaseDigest(domain: CustodyDomain, body: Omit<ShareRelease, "signature">): Uint8Array {
-  return hexToBytes(
-    hashTypedData({
-      domain: domainOf(domain),
-      types: TYPES,
-      primaryType: "ShareRelease",
-      message: { ticketId: body.ticketId, modelId: BigInt(body.modelId), version: body.version },
-    }),
-  );
+const EIP712_DOMAIN = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+] as const;
+const domainSeparators = new Map<string, Hex>();
+
+/**
+ * hashTypedData for a ShareRelease, with the domain separator computed once per domain: a
+ * custodian checks one of these per release, and viem re-validates and re-hashes the domain on
+ * every call. (A test holds it equal to viem's hashTypedData.)
+ */
+export function releaseDigest(domain: CustodyDomain, body: Omit<ShareRelease, "signature">): Uint8Array {
+  const key = `${domain.chainId}/${domain.vault.toLowerCase()}`;
+  let separator = domainSeparators.get(key);
+  if (separator === undefined) {
+    separator = hashDomain({ domain: { ...domainOf(domain), chainId: BigInt(domain.chainId) }, types: { EIP712Domain: EIP712_DOMAIN } });
+    domainSeparators.set(key, separator);
+  }
+  const struct = hashStruct({
+    data: { ticketId: body.ticketId, modelId: BigInt(body.modelId), version: body.version },
+    primaryType: "ShareRelease",
+    types: TYPES,
+  });
+  return hexToBytes(keccak256(concatHex(["0x1901", separator, struct])));
 }
 
 /** The licensee's request, signed with the private half of the ticket's recipient key. */

@@ -3,10 +3,11 @@
  * A share is kept exactly as deposited: ECIES-wrapped to this custodian's key, so the files are
  * encrypted at rest and useless without the node's keystore. Writes are atomic (temp file,
  * fsync, rename), so a crash leaves the old file or the new one, never half of either.
- * Redemptions (one release per ticket) are files created with O_EXCL: the filesystem decides a
- * race between two requests for the same ticket, and the record survives restarts.
+ * Redemptions (one release per ticket) are a set in memory, decided synchronously (so two
+ * concurrent requests for one ticket cannot both pass), and appended to redeemed.log, which is
+ * read back at open: the record survives restarts.
  */
-import { open, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { open, mkdir, readdir, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Address, Hex } from "viem";
@@ -51,19 +52,30 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 
 export class ShareStore {
   readonly #sharesDir: string;
-  readonly #redeemedDir: string;
+  readonly #redeemedLog: string;
+  readonly #redeemed = new Set<string>();
+  /** Appends in order, one at a time. */
+  #appending: Promise<void> = Promise.resolve();
+  #log: Promise<FileHandle> | undefined;
   readonly #shares = new Map<string, StoredShare>();
 
   private constructor(dir: string) {
     this.#sharesDir = join(dir, "shares");
-    this.#redeemedDir = join(dir, "redeemed");
+    this.#redeemedLog = join(dir, "redeemed.log");
   }
 
   /** Opens (creating) the store under `dir`, e.g. <dataDir>/custody. */
   static async open(dir: string): Promise<ShareStore> {
     const store = new ShareStore(dir);
     await mkdir(store.#sharesDir, { recursive: true, mode: 0o700 });
-    await mkdir(store.#redeemedDir, { recursive: true, mode: 0o700 });
+    try {
+      // One ticket id per line; a torn last line (crash mid-append) is not a ticket id and is skipped.
+      for (const line of (await readFile(store.#redeemedLog, "utf8")).split("\n")) {
+        if (/^0x[0-9a-f]{64}$/.test(line)) store.#redeemed.add(line);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new ShareStoreError(`unreadable ${store.#redeemedLog}`, { cause: error });
+    }
     for (const name of await readdir(store.#sharesDir)) {
       if (!name.endsWith(".json")) continue; // a temp file from a crash mid-write
       const path = join(store.#sharesDir, name);
@@ -105,14 +117,27 @@ export class ShareStore {
   async redeem(ticketId: Hex): Promise<boolean> {
     const name = ticketId.toLowerCase();
     if (!/^0x[0-9a-f]{64}$/.test(name)) throw new ShareStoreError("a ticket id is 32 bytes of hex");
+    if (this.#redeemed.has(name)) return false;
+    this.#redeemed.add(name); // before any await: the check and the claim are one step
+    // No fsync: losing the last lines in a crash only lets the same share go to the same recipient
+    // key again, which reveals nothing new; an fsync per release would cost milliseconds.
+    this.#log ??= open(this.#redeemedLog, "a", 0o600);
+    const log = this.#log;
+    const appended = this.#appending.then(async () => void (await (await log).write(`${name}\n`)));
+    this.#appending = appended.catch(() => {});
     try {
-      // No fsync: losing this record in a crash only lets the same share go to the same
-      // recipient key again, which reveals nothing new; an fsync per release would cost ~8 ms.
-      await (await open(join(this.#redeemedDir, name), "wx", 0o600)).close();
-      return true;
+      await appended;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw error;
+      this.#redeemed.delete(name);
+      this.#log = undefined; // reopen on the next release
+      throw new ShareStoreError("cannot record the redemption", { cause: error });
     }
+    return true;
+  }
+
+  /** Closes the redemption log. */
+  async close(): Promise<void> {
+    await this.#appending;
+    await (await this.#log)?.close();
   }
 }

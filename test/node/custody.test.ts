@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { modelVaultAbi } from "../../contracts/abi/index.js";
@@ -174,6 +175,32 @@ describe("key custody: 2-of-3 custodians gated by on-chain tickets (Hardhat EVM,
       }
     } finally {
       await world.restartCustodian(0, down);
+    }
+  });
+
+  it("a custodian that accepts but never answers is hedged around", async () => {
+    const slow = await world.stopCustodian(0);
+    // Its endpoint now accepts connections and says nothing.
+    const sockets = new Set<Socket>();
+    const blackhole = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((ready) => blackhole.listen(slow.api.port, "127.0.0.1", ready));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const { ticket, recipient } = await ticketFor();
+        const started = performance.now();
+        const key = await collectKey({
+          chain: world.licensee.chain, ticket, modelId: published.chainModelId, recipientPrivateKey: recipient.privateKey,
+          keyCommitment: hexToBytes(published.signed.manifest.keyCommitment as Hex), hedgeMs: 200, timeoutMs: 30_000,
+          order: "listed", // the silent one is asked first
+        });
+        assertBytes(key, published.key, "key despite a silent custodian");
+        assert.equal(sockets.size, i + 1, "the silent custodian was asked");
+        assert.ok(performance.now() - started < 5_000, "well before the silent custodian's timeout");
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((closed) => blackhole.close(() => closed()));
+      await world.restartCustodian(0, slow);
     }
   });
 
