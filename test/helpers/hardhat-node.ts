@@ -17,6 +17,8 @@ export interface HardhatNode {
   /** http://127.0.0.1:<port> */
   rpcUrl: string;
   port: number;
+  /** The node's process id (it owns the port: no wrapper in between). */
+  pid: number;
   /** The chain's id as the node reports it (31337 unless configured otherwise). */
   chainId: number;
   /** The last 64 KiB of the node's stdout and stderr, for failure messages. */
@@ -187,7 +189,7 @@ async function startOnce(port: number, options: StartHardhatNodeOptions): Promis
     }
     const chainId = await chainIdOf(rpcUrl);
     if (chainId !== undefined) {
-      return { rpcUrl, port, chainId, output: () => output, stop };
+      return { rpcUrl, port, pid: group!, chainId, output: () => output, stop };
     }
     if (Date.now() > deadline) {
       await stop().catch(() => undefined);
