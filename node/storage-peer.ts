@@ -25,15 +25,24 @@ export interface StoragePeerOptions {
   dataDir: string;
   /** libp2p listen addresses; default one TCP port on loopback. */
   listen?: string[];
-  /** Multiaddrs (with /p2p/<id>) of peers to dial at start. */
+  /** Multiaddrs (with /p2p/<id>) of peers to keep connected to: dialled at start and redialled
+   * every `redialMs` while disconnected. An unreachable one is reported, never fatal. */
   peers?: string[];
+  /** Told about each failed dial of a configured peer (default: a process warning). */
+  onDialError?: (address: string, error: Error) => void;
+  redialMs?: number;
 }
+
+/** How often configured peers that are not connected are dialled again. */
+export const DEFAULT_REDIAL_MS = 30_000;
 
 export type HeliaPeer = Helia & { libp2p: Libp2p };
 
 export class StoragePeer {
   readonly helia: HeliaPeer;
   readonly fs: UnixFS;
+
+  #redial: NodeJS.Timeout | undefined;
 
   private constructor(helia: HeliaPeer) {
     this.helia = helia;
@@ -61,8 +70,33 @@ export class StoragePeer {
     const helia = withBitswap(withNet) as unknown as HeliaPeer;
     await helia.start();
     const peer = new StoragePeer(helia);
-    for (const address of options.peers ?? []) await peer.dial(address);
+    const peers = options.peers ?? [];
+    if (peers.length > 0) {
+      const onDialError =
+        options.onDialError ?? ((address, error) => process.emitWarning(`cannot reach peer ${address}: ${error.message}`));
+      await peer.#connect(peers, onDialError);
+      peer.#redial = setInterval(() => void peer.#connect(peers, onDialError), options.redialMs ?? DEFAULT_REDIAL_MS);
+      peer.#redial.unref();
+    }
     return peer;
+  }
+
+  /** Dials each configured peer that is not connected, in parallel; failures are reported. */
+  async #connect(addresses: string[], onDialError: (address: string, error: Error) => void): Promise<void> {
+    const connected = new Set(this.helia.libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    await Promise.all(
+      addresses.map(async (address) => {
+        let target: Multiaddr;
+        try {
+          target = multiaddr(address);
+        } catch (error) {
+          return onDialError(address, error as Error);
+        }
+        const id = target.getComponents().find((c) => c.name === "p2p")?.value;
+        if (id !== undefined && connected.has(id)) return;
+        await this.dial(target).catch((error: Error) => onDialError(address, error));
+      }),
+    );
   }
 
   get peerId(): string {
@@ -79,6 +113,7 @@ export class StoragePeer {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#redial);
     await this.helia.stop();
   }
 }

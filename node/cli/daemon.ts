@@ -39,7 +39,12 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: Error) => warn(`stopping: ${error.message}`));
   };
   try {
-    const peer = await StoragePeer.start({ dataDir: config.dataDir, listen: config.listen, peers: config.peers });
+    const peer = await StoragePeer.start({
+      dataDir: config.dataDir,
+      listen: config.listen,
+      peers: config.peers,
+      onDialError: (address, error) => warn(`cannot reach peer ${address} (retrying): ${error.message}`),
+    });
     cleanups.push(() => peer.stop());
 
     let chain: ChainClient | undefined;
