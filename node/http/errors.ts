@@ -27,6 +27,13 @@ const STATUS_OF_CODE: Record<string, number> = {
   CONTENT_MISMATCH: 502,
   INVALID_ARGUMENT: 400,
   ...REFUSAL_STATUS,
+  // Publishing with custody: the custodians or the chain said no, or could not be reached.
+  DEPOSIT_FAILED: 502,
+  NOT_ENOUGH_SHARES: 502,
+  CHAIN_REVERT: 422,
+  CHAIN_INVALID_ARGUMENT: 400,
+  CHAIN_UNAVAILABLE: 503,
+  CHAIN_RPC_ERROR: 502,
 };
 
 /** fastify's own errors (body parsing, routing) mapped onto our codes. */
