@@ -18,9 +18,8 @@ import { collectKey } from "../node/custody/licensee.js";
 import { publishWithCustody } from "../node/custody/owner.js";
 import { StoragePeer } from "../node/storage-peer.js";
 import { deploySuite } from "../scripts/deploy-suite.js";
-import { startHardhatNode } from "../test/helpers/hardhat-node.js";
-import { TEST_SCRYPT_N } from "../test/node/fixtures/cli.js";
-import { ProcessFixture } from "../test/node/fixtures/processes.js";
+import { startHardhatNode } from "../scripts/lib/hardhat-node.js";
+import { ProcessFixture } from "../scripts/lib/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +32,8 @@ const rounds = Number(values.rounds);
 const THRESHOLD = 2;
 const CUSTODIANS = 3;
 const MNEMONIC = "test test test test test test test test test test test junk";
+/** Throwaway custodian keystores: the cheapest scrypt cost the keystore accepts. */
+const SCRYPT_N = "1024";
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -66,7 +67,7 @@ try {
   const custodianPids: number[] = [];
   for (let i = 0; i < CUSTODIANS; i++) {
     const dataDir = join(dir, `custodian-${i}`);
-    const init = await processes.run(["node", "init", "--data-dir", dataDir, "--scrypt-n", TEST_SCRYPT_N, "--json"]);
+    const init = await processes.run(["node", "init", "--data-dir", dataDir, "--scrypt-n", SCRYPT_N, "--json"]);
     const { address } = JSON.parse(init.stdout) as { address: Address };
     await fund(address);
     const daemon = await processes.start(["--data-dir", dataDir, "--api-port", "0", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", ownerPeer.addresses[0]!.toString(), ...chainArgs]);

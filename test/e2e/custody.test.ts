@@ -8,9 +8,9 @@ import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { deploySuite } from "../../scripts/deploy-suite.js";
 import { assertBytes } from "../helpers/bytes.js";
-import { startHardhatNode, type HardhatNode } from "../helpers/hardhat-node.js";
+import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
 import { TEST_SCRYPT_N } from "../node/fixtures/cli.js";
-import { ProcessFixture, type Daemon } from "../node/fixtures/processes.js";
+import { ProcessFixture, type Daemon } from "../../scripts/lib/processes.js";
 
 const LOOPBACK = "/ip4/127.0.0.1/tcp/0";
 const MNEMONIC = "test test test test test test test test test test test junk";

@@ -29,7 +29,7 @@ import {
   type Terms,
 } from "../../node/chain/index.js";
 import { deploySuite } from "../../scripts/deploy-suite.js";
-import { HardhatNodeError, startHardhatNode, type HardhatNode } from "../helpers/hardhat-node.js";
+import { HardhatNodeError, startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
 
 // Hardhat's default accounts, funded on every Hardhat network.
 const MNEMONIC = "test test test test test test test test test test test junk";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assertBytes } from "../helpers/bytes.js";
 import { TEST_SCRYPT_N } from "./fixtures/cli.js";
-import { ProcessFixture, type Daemon } from "./fixtures/processes.js";
+import { ProcessFixture, type Daemon } from "../../scripts/lib/processes.js";
 
 // A well-formed manifest CID (dag-json of {nobody: "has this"}) that no peer holds.
 const MISSING = "baguqeerarz6ozf5enshce54ixynipnqgmi2rllxh6rk3u2eorgd6zvztw2jq";

@@ -9,7 +9,7 @@ import { hexToBytes } from "viem";
 import { HEADER_LENGTH, SealedReader } from "../../crypto/index.js";
 import { assertBytes, collect } from "../helpers/bytes.js";
 import { TEST_SCRYPT_N } from "./fixtures/cli.js";
-import { ProcessFixture, type Daemon } from "./fixtures/processes.js";
+import { ProcessFixture, type Daemon } from "../../scripts/lib/processes.js";
 
 const LOOPBACK = "/ip4/127.0.0.1/tcp/0";
 const SEGMENT = 16 * 1024 - 16; // 16368 plaintext bytes per segment: one 16 KiB frame per leaf
