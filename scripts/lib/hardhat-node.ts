@@ -34,6 +34,8 @@ export interface StartHardhatNodeOptions {
   stopTimeoutMs?: number;
   /** Extra arguments for `hardhat node`. */
   args?: string[];
+  /** A fixed port (e.g. 8545); a free one by default. */
+  port?: number;
 }
 
 export class HardhatNodeError extends Error {
@@ -199,8 +201,9 @@ async function startOnce(port: number, options: StartHardhatNodeOptions): Promis
   }
 }
 
-/** Starts `hardhat node` on a free 127.0.0.1 port and resolves once it answers eth_chainId. */
+/** Starts `hardhat node` on a free (or the given) 127.0.0.1 port; resolves once it answers eth_chainId. */
 export async function startHardhatNode(options: StartHardhatNodeOptions = {}): Promise<HardhatNode> {
+  if (options.port !== undefined) return startOnce(options.port, options);
   // Between freePort() and the node's bind another process may take the port: try again then.
   for (let attempt = 1; ; attempt++) {
     try {
