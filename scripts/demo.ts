@@ -1,0 +1,144 @@
+// npm run demo — the whole story on one machine, every party a separate process or account:
+// a local chain with the contracts, an owner node, three custodian nodes and a licensee node.
+//   publish (seal, 2-of-3 shares deposited, registered) -> licence -> ticket -> k-of-n release
+//   -> fetch from another peer -> decrypt -> inference proof -> on-chain attestation
+// Each step prints what happened and how long it took. Everything is stopped and removed at
+// the end, or on Ctrl-C.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { hardhat } from "viem/chains";
+import { proofAttestationsAbi } from "../contracts/abi/index.js";
+import { loadIdentity } from "../node/cli/identity.js";
+import { weightsCommitment } from "../zkp/commitment.js";
+import { terminateCurve } from "../zkp/curve.js";
+import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
+import { IRIS_MODEL_PATH, loadMlp } from "../zkp/models.js";
+import { dequantize, quantizeInput } from "../zkp/quantize.js";
+import { readArtifact } from "./deploy-suite.js";
+import { ensureBuilt, startDevnet, type Devnet } from "./lib/devnet.js";
+import { ProcessFixture, type Daemon } from "./lib/processes.js";
+
+const PASSWORD = "modelvault demo";
+const IRIS_CLASSES = ["setosa", "versicolor", "virginica"];
+const SAMPLE = [6.7, 3.0, 5.2, 2.3]; // sepal length/width, petal length/width (cm)
+
+const started = performance.now();
+let last = started;
+function step(what: string, detail = ""): void {
+  const now = performance.now();
+  console.log(`${((now - started) / 1000).toFixed(1).padStart(6)} s  +${Math.round(now - last).toString().padStart(6)} ms  ${what}${detail ? `\n                         ${detail}` : ""}`);
+  last = now;
+}
+
+const dir = await mkdtemp(join(tmpdir(), "modelvault-demo-"));
+const processes = new ProcessFixture({ MODELVAULT_PASSWORD: PASSWORD });
+let devnet: Devnet | undefined;
+const stopAll = async () => {
+  await processes.cleanup();
+  await devnet?.stop();
+  await rm(dir, { recursive: true, force: true });
+};
+process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+async function cli(args: string[]): Promise<{ json: Record<string, unknown>; stderr: string }> {
+  const result = await processes.run(args);
+  if (result.code !== 0) throw new Error(`modelvault ${args.slice(0, 2).join(" ")} failed: ${result.stderr.trim()}`);
+  const json = args.includes("--json") ? (JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, unknown>) : {};
+  return { json, stderr: result.stderr };
+}
+
+try {
+  console.log("modelvault demo: owner, three custodians and a licensee on 127.0.0.1\n");
+  ensureBuilt({ log: (line) => console.log(`         ${line}`) });
+  devnet = await startDevnet({ deploymentFile: join(dir, "deployment.json") });
+  const chainArgs = ["--rpc-url", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile];
+  step("local chain up, contracts deployed", `${devnet.chain.rpcUrl}, ModelVault ${devnet.deployment.contracts.ModelVault}`);
+
+  // Every party: a fresh identity in its own data dir, funded from the faucet, a running node.
+  const names = ["owner", "custodian-1", "custodian-2", "custodian-3", "licensee"] as const;
+  const daemons: Record<string, Daemon> = {};
+  const dataDir = (name: string) => join(dir, name);
+  for (const name of names) {
+    const { json } = await cli(["node", "init", "--data-dir", dataDir(name), "--scrypt-n", "1024", "--json"]);
+    await devnet.fund(json.address as Address);
+  }
+  daemons.owner = await processes.start(["--data-dir", dataDir("owner"), "--api-port", "0", "--listen", "/ip4/127.0.0.1/tcp/0", ...chainArgs]);
+  const ownerPeer = daemons.owner.started.multiaddrs[0]!;
+  await Promise.all(
+    names.slice(1).map(async (name) => {
+      daemons[name] = await processes.start(["--data-dir", dataDir(name), "--api-port", "0", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", ownerPeer, ...chainArgs]);
+    }),
+  );
+  step("five nodes running", names.map((n) => `${n} ${daemons[n]!.started.api}`).join(", "));
+
+  const custodians = names.slice(1, 4);
+  await Promise.all(
+    custodians.map((name) =>
+      cli(["custodian", "register", "--data-dir", dataDir(name), "--stake", "0.1eth", "--endpoint", daemons[name]!.started.api, ...chainArgs, "--json"]),
+    ),
+  );
+  step("three custodians registered on chain, 0.1 ETH staked each");
+
+  const model = loadMlp(IRIS_MODEL_PATH);
+  const commitment = await weightsCommitment(model);
+  const { json: published } = await cli([
+    "publish", IRIS_MODEL_PATH, "--api", daemons.owner.started.api, "--name", "iris-4-16-3", "--register",
+    "--custodians", custodians.map((n) => daemons[n]!.started.address).join(","), "--threshold", "2",
+    "--price", "1000000000000000", "--weights-commitment", commitment.toString(), "--json",
+  ]);
+  const modelId = published.modelId as string;
+  step(
+    `owner published model ${modelId}: sealed, 2-of-3 key shares deposited, registered`,
+    `manifest ${published.manifestCid}, weights commitment ${commitment.toString().slice(0, 16)}…`,
+  );
+
+  const out = join(dir, "licensee-iris.safetensors");
+  const { stderr } = await cli(["access", modelId, "-o", out, "--buy", "--api", daemons.licensee!.started.api, "--data-dir", dataDir("licensee"), ...chainArgs]);
+  step("licensee: licence bought, ticket issued, key released by 2 of 3 custodians, model fetched from the owner's peer and decrypted");
+  for (const line of stderr.trim().split("\n").filter(Boolean)) console.log(`                         · ${line}`);
+  const [original, decrypted] = await Promise.all([readFile(IRIS_MODEL_PATH), readFile(out)]);
+  if (!original.equals(decrypted)) throw new Error("the decrypted model differs from the original");
+  step(`decrypted weights identical to the owner's file (${decrypted.length} bytes)`);
+
+  const licenseeModel = loadMlp(out);
+  const proof = await proveInference(licenseeModel, quantizeInput(licenseeModel.spec, SAMPLE));
+  if (!(await verifyInference(proof))) throw new Error("the inference proof does not verify");
+  const scores = dequantize(licenseeModel.spec, proof.outputs);
+  const predicted = scores.indexOf(Math.max(...scores));
+  step(`inference proof (Groth16) for ${JSON.stringify(SAMPLE)}: class ${IRIS_CLASSES[predicted]}, verified off-chain`);
+
+  const transport = http(devnet.chain.rpcUrl);
+  const publicClient = createPublicClient({ chain: hardhat, transport });
+  const walletOf = async (name: string) =>
+    createWalletClient({ account: (await loadIdentity(dataDir(name), PASSWORD)).account, chain: hardhat, transport });
+  const [ownerWallet, licenseeWallet] = [await walletOf("owner"), await walletOf("licensee")];
+  const attestations = devnet.deployment.contracts.ProofAttestations!;
+  const verifier = readArtifact("InferenceVerifier_4_16_3", "contracts/verifiers");
+  const deployed = await publicClient.waitForTransactionReceipt({
+    hash: await ownerWallet.deployContract({ abi: verifier.abi, bytecode: verifier.bytecode }),
+  });
+  await publicClient.waitForTransactionReceipt({
+    hash: await ownerWallet.writeContract({
+      address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
+      args: [BigInt(modelId), deployed.contractAddress!, BigInt(proof.publicSignals.length)],
+    }),
+  });
+  const [pA, pB, pC, signals] = inferenceCalldata(proof);
+  const attested = await publicClient.waitForTransactionReceipt({
+    hash: await licenseeWallet.writeContract({
+      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), pA, pB, pC, [...signals]],
+    }),
+  });
+  if (attested.status !== "success") throw new Error("the attestation reverted");
+  step(`inference attested on chain by the licensee (gas ${attested.gasUsed})`, `tx ${attested.transactionHash as Hex}`);
+
+  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+} catch (error) {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await terminateCurve();
+  await stopAll();
+}
