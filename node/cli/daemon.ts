@@ -10,6 +10,7 @@ import { connectChain, type ChainClient, type EventFollower } from "../chain/ind
 import type { NodeConfig } from "../config.js";
 import { ChallengeResponder } from "../custody/challenge-responder.js";
 import { Custodian } from "../custody/custodian.js";
+import { PublishJournal } from "../custody/publish-journal.js";
 import { DEFAULT_GRACE_SECONDS, followVersions, sweepSuperseded } from "../custody/rotation.js";
 import { ShareStore } from "../custody/share-store.js";
 import { startApi, type RunningApi } from "../http/server.js";
@@ -49,8 +50,10 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
 
     let chain: ChainClient | undefined;
     let custodian: Custodian | undefined;
+    let journal: PublishJournal | undefined;
     if (config.chain !== undefined) {
       chain = await connectChain(config.chain, { account: identity.account });
+      journal = await PublishJournal.open(config.dataDir);
       const store = await ShareStore.open(join(config.dataDir, "custody"));
       cleanups.push(() => store.close());
       custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs });
@@ -71,6 +74,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       identity,
       custodian,
       chain,
+      journal,
       host: config.api.host,
       port: config.api.port,
       bodyLimit: config.api.bodyLimit,

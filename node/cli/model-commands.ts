@@ -1,5 +1,6 @@
 /** `modelvault publish FILE` and `modelvault fetch CID -o FILE`: thin clients of the node's API. */
 import * as dagJson from "@ipld/dag-json";
+import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, rename, rm, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -50,6 +51,10 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
+  // A registering publish names itself by its content and parameters, so running the same
+  // command again after a crash or a lost answer returns the registered model, never a second one.
+  const custody = options.register === true || options.rotate !== undefined;
+  const idempotencyKey = custody ? await publishIdempotencyKey(file, options) : undefined;
   const body = createReadStream(file);
   const progress = progressBar(io, options.json === true, "publish", size);
   let sent = 0;
@@ -63,6 +68,7 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
     modelId?: string;
     version?: number;
     txHash?: string;
+    replayed?: boolean;
   };
   try {
     result = await client.json({
@@ -82,7 +88,11 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
         minStake: options.minStake,
         carryOver: options.carryOver ? "true" : undefined,
       },
-      headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(size),
+        ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }),
+      },
       body,
     });
   } finally {
@@ -93,6 +103,13 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
     printJson(io, result);
     return;
   }
+  if (result.replayed) {
+    printLines(io, [
+      ["manifest CID", result.manifestCid],
+      ["model", `${result.modelId} version ${result.version} (already registered by an earlier run of this publish)`],
+    ]);
+    return;
+  }
   printLines(io, [
     ["manifest CID", result.manifestCid],
     ["content CID", result.contentCid],
@@ -101,6 +118,15 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
     ["size", `${size} bytes`],
   ]);
   io.stderr.write(`WARNING: ${result.keyWarning}\n`);
+}
+
+/** sha256 over the file and the parameters that shape the publish. */
+async function publishIdempotencyKey(file: string, options: PublishCliOptions): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver } = options;
+  hash.update(JSON.stringify({ name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver }));
+  return `publish-v1-${hash.digest("hex")}`;
 }
 
 export interface FetchCliOptions extends CommonOptions {

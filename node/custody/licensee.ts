@@ -18,7 +18,7 @@ import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
 import { fetchModelToFile, readManifest } from "../fetch.js";
 import type { StoragePeer } from "../storage-peer.js";
-import { callCustodian } from "./client.js";
+import { callCustodian, custodianUrl } from "./client.js";
 import { custodyDomain } from "./custodian.js";
 import { NotEnoughSharesReleasedError } from "./errors.js";
 import { releaseContext, releasedShareSchema, signRelease } from "./protocol.js";
@@ -136,6 +136,25 @@ export async function collectKey(options: CollectKeyOptions): Promise<Uint8Array
   return key;
 }
 
+/**
+ * The libp2p addresses of a version's custodians, from their APIs (GET /v1/node): they pinned the
+ * content when they took their shares, so a licensee can always fetch from them. Best effort.
+ */
+export async function custodianPeers(chain: ChainClient, custodians: readonly Address[], timeoutMs = 5_000): Promise<string[]> {
+  const found = await Promise.all(
+    custodians.map(async (custodian) => {
+      try {
+        const response = await fetch(custodianUrl(await endpointOf(chain, custodian), "v1/node"), { signal: AbortSignal.timeout(timeoutMs) });
+        const { multiaddrs } = (await response.json()) as { multiaddrs?: unknown };
+        return Array.isArray(multiaddrs) ? multiaddrs.filter((m): m is string => typeof m === "string").slice(0, 4) : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return found.flat();
+}
+
 export interface AccessOptions {
   chain: ChainClient;
   modelId: bigint;
@@ -169,6 +188,8 @@ export async function accessModel(peer: StoragePeer, path: string, options: Acce
     const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
     if (version === null || state === null) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} version ${ticket.version} is not registered` });
     const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    // Connect to the custodians' peers too: they hold the content.
+    await Promise.all((await custodianPeers(chain, version.custodians)).map((address) => peer.dial(address).catch(() => {})));
     const { manifest } = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal });
     const key = await collectKey({
       chain,

@@ -88,6 +88,8 @@ export interface PublishWithCustodyOptions extends Omit<PublishOptions, "custodi
   chainModelId?: bigint;
   ownerCommitment?: bigint;
   depositTimeoutMs?: number;
+  /** Called with the manifest CID after sealing, before any share is sent (a crash journal). */
+  beforeDeposit?: (manifestCid: string) => Promise<void>;
 }
 
 export interface CustodyPublishResult extends PublishResult, TxResult {
@@ -123,6 +125,7 @@ export async function publishWithCustody(peer: StoragePeer, source: ByteSource, 
   const manifestCid = published.manifestCid.toString();
   let receipts: DepositReceipt[];
   try {
+    await options.beforeDeposit?.(manifestCid);
     receipts = await depositShares({
       owner,
       chain,

@@ -7,10 +7,11 @@
  * concurrent requests for one ticket cannot both pass), and appended to redeemed.log, which is
  * read back at open: the record survives restarts.
  */
-import { open, mkdir, readdir, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, mkdir, readdir, readFile, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Address, Hex } from "viem";
+import { writeFileAtomic } from "../atomic-file.js";
 import { NodeError } from "../errors.js";
 
 const storedShareSchema = z
@@ -37,18 +38,6 @@ export class ShareStoreError extends NodeError {
 }
 
 const SAFE_NAME = /^[a-zA-Z0-9]+$/;
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const file = await open(temp, "w", 0o600);
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-}
 
 export class ShareStore {
   readonly #sharesDir: string;
@@ -104,7 +93,7 @@ export class ShareStore {
   }
 
   async put(share: StoredShare): Promise<void> {
-    await writeAtomic(this.#path(share.manifestCid), JSON.stringify(share));
+    await writeFileAtomic(this.#path(share.manifestCid), JSON.stringify(share));
     this.#shares.set(share.manifestCid, share);
   }
 

@@ -2,6 +2,7 @@
 import type { FastifyReply } from "fastify";
 import type { NodeIdentity } from "../../crypto/index.js";
 import type { ChainClient } from "../chain/index.js";
+import type { PublishJournal } from "../custody/publish-journal.js";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
 import type { StoragePeer } from "../storage-peer.js";
@@ -15,6 +16,8 @@ export interface ApiContext {
   fetchTimeoutMs: number;
   /** The chain, when the node has one: publish can then register models. */
   chain?: ChainClient | undefined;
+  /** Where registering publishes record their progress, for idempotent retries. */
+  journal?: PublishJournal | undefined;
 }
 
 /** Aborts when the client goes away before the response finished. */

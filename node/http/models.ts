@@ -8,6 +8,8 @@ import { ContentNotFoundError } from "../errors.js";
 import { collectWithin } from "../idle-timeout.js";
 import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
 import { publishWithCustody, rotateModel, type PublishWithCustodyOptions } from "../custody/owner.js";
+import { findRegistration } from "../custody/publish-journal.js";
+import { parseCid, removePin } from "../pins.js";
 import { publish } from "../publish.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -65,7 +67,10 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...(query.segmentSize === undefined ? {} : { segmentSize: query.segmentSize }),
         ...(query.weightsCommitment === undefined ? {} : { weightsCommitment: query.weightsCommitment }),
       };
-      if (query.register || query.rotate !== undefined) return await registered(ctx, source, common, query, reply);
+      if (query.register || query.rotate !== undefined) {
+        const idempotencyKey = idempotencyKeyOf(request.headers["idempotency-key"]);
+        return await registered(ctx, source, common, query, reply, idempotencyKey);
+      }
       const result = await publish(ctx.peer, source, {
         ...common,
         ...(query.custodians === undefined ? {} : { custodians: query.custodians }),
@@ -113,19 +118,65 @@ async function readBlock(ctx: ApiContext, cid: CID, ms: number, offline: boolean
 }
 
 /** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
+/** The Idempotency-Key header of a registering publish: 1..200 visible ASCII characters. */
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== "string" || !/^[\x21-\x7e]{1,200}$/.test(header)) {
+    throw new ApiError(400, "VALIDATION_FAILED", "Idempotency-Key must be 1-200 visible ASCII characters");
+  }
+  return header;
+}
+
+/** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
 async function registered(
   ctx: ApiContext,
   source: AsyncIterable<Uint8Array>,
   common: Omit<PublishWithCustodyOptions, "chain" | "custodians" | "threshold">,
   query: z.output<typeof publishQuery>,
   reply: FastifyReply,
+  idempotencyKey: string | undefined,
 ) {
-  if (ctx.chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to register models");
+  const chain = ctx.chain;
+  if (chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to register models");
   if (query.custodians === undefined || query.threshold === undefined || query.threshold < 2) {
     throw new ApiError(400, "VALIDATION_FAILED", "registering needs custodians and a threshold of at least 2");
   }
   if (query.version !== undefined) throw new ApiError(400, "VALIDATION_FAILED", "the chain assigns versions of registered models");
-  const options = { ...common, chain: ctx.chain, custodians: query.custodians, threshold: query.threshold };
+  const journal = idempotencyKey === undefined ? undefined : ctx.journal;
+  const rotating = query.rotate?.toString();
+
+  // A retry of a publish that already reached the chain: answer with what is registered.
+  const earlier = journal === undefined ? undefined : await journal.get(idempotencyKey!);
+  if (earlier !== undefined && earlier.rotating === rotating) {
+    let { modelId, version } = earlier;
+    if (modelId === undefined) {
+      const found = await findRegistration(chain, ctx.identity.address, earlier.manifestCid, query.rotate);
+      if (found !== undefined) {
+        ({ version } = found);
+        modelId = found.modelId.toString();
+        await journal!.put(idempotencyKey!, { ...earlier, modelId, version });
+      } else {
+        // It never reached the chain: publish afresh and drop the orphan.
+        await removePin(ctx.peer, parseCid(earlier.manifestCid)).catch(() => {});
+      }
+    }
+    if (modelId !== undefined) {
+      for await (const _ of source) {
+        // Read the upload to its end (and its limit) so the client gets the answer cleanly.
+      }
+      reply.code(200);
+      return { manifestCid: earlier.manifestCid, modelId, version, replayed: true };
+    }
+  }
+
+  const options = {
+    ...common,
+    chain,
+    custodians: query.custodians,
+    threshold: query.threshold,
+    // Recorded before any share leaves or any transaction is sent.
+    beforeDeposit: async (manifestCid: string) => journal?.put(idempotencyKey!, { manifestCid, ...(rotating === undefined ? {} : { rotating }) }),
+  };
   const result =
     query.rotate === undefined
       ? await publishWithCustody(ctx.peer, source, {
@@ -139,6 +190,12 @@ async function registered(
           },
         })
       : await rotateModel(ctx.peer, source, { ...options, chainModelId: query.rotate });
+  await journal?.put(idempotencyKey!, {
+    manifestCid: result.manifestCid.toString(),
+    modelId: result.chainModelId.toString(),
+    version: result.version,
+    ...(rotating === undefined ? {} : { rotating }),
+  });
   reply.code(201);
   return {
     manifestCid: result.manifestCid.toString(),

@@ -2,18 +2,20 @@
  * The node's HTTP API (fastify): health, node info, streaming publish, manifests, ciphertext
  * with ranges, pins. Bound to 127.0.0.1 unless configured otherwise. docs/API.md documents it.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { bytesToHex } from "viem";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
 import type { StoragePeer } from "../storage-peer.js";
 import type { ChainClient } from "../chain/index.js";
 import type { Custodian } from "../custody/custodian.js";
+import type { PublishJournal } from "../custody/publish-journal.js";
 import { contentRoutes } from "./content.js";
 import { custodyRoutes } from "./custody.js";
 import type { ApiContext } from "./context.js";
 import { toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
+import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
 
 export interface ApiOptions {
@@ -25,6 +27,8 @@ export interface ApiOptions {
   custodian?: Custodian | undefined;
   /** Lets POST /v1/models deposit shares and register the model on chain. */
   chain?: ChainClient | undefined;
+  /** Makes registering publishes with an Idempotency-Key safe to retry. */
+  journal?: PublishJournal | undefined;
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -34,19 +38,28 @@ export function createApi(options: ApiOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
     chain: options.chain,
+    journal: options.journal,
   };
   // No logger: request logs would be the operator's choice, and errors are answered below.
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
-  app.removeAllContentTypeParsers(); // only the raw upload of POST /v1/models has a body
-
-  app.setErrorHandler((error, _request, reply) => {
+  const replyError = (error: unknown, reply: FastifyReply) => {
     const { status, body } = toErrorReply(error);
     if (status >= 500 && status !== 504 && status !== 502) {
       // Kept on the server for the operator; the client gets the generic body only.
       process.emitWarning(`modelvault API: ${(error as Error)?.stack ?? String(error)}`);
     }
     return reply.code(status).type("application/json").send(body);
+  };
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    // The router's own refusals (a malformed %-escape in the path, an over-long path parameter)
+    // would otherwise bypass the error handler with fastify's default body: same JSON shape here.
+    frameworkErrors: (error, _request, reply) => replyError(error, reply),
   });
+  app.removeAllContentTypeParsers(); // only the raw upload of POST /v1/models has a body
+
+  app.setErrorHandler((error, _request, reply) => replyError(error, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: { code: "ROUTE_NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
   );
@@ -62,6 +75,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   modelRoutes(app, ctx);
   contentRoutes(app, ctx);
   pinRoutes(app, ctx);
+  peerRoutes(app, ctx);
   if (options.custodian !== undefined) custodyRoutes(app, options.custodian);
   return app;
 }

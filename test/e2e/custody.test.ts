@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, numberToHex, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { modelVaultAbi } from "../../contracts/abi/index.js";
 import { deploySuite } from "../../scripts/deploy-suite.js";
 import { assertBytes } from "../helpers/bytes.js";
 import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
@@ -24,6 +25,7 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
   const daemons: Record<string, Daemon> = {};
   const model = randomBytes(400_000);
   let modelId: string;
+  let deploymentAddress: Address;
 
   async function init(name: string): Promise<string> {
     const dataDir = join(dir, name);
@@ -62,6 +64,7 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
     const deploymentFile = join(dir, "deployment.json");
     await writeFile(deploymentFile, JSON.stringify(deployment));
     chainArgs = ["--rpc-url", chain.rpcUrl, "--deployment", deploymentFile];
+    deploymentAddress = deployment.contracts.ModelVault;
 
     const owner = await start("owner");
     const ownerPeer = owner.started.multiaddrs[0]!;
@@ -102,6 +105,39 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
     const accessed = await cli(["access", modelId, "-o", out, "--buy", "--api", daemons.licensee!.started.api, "--data-dir", join(dir, "licensee"), ...chainArgs, "--json"]);
     assert.equal(accessed.bytes, model.length);
     assertBytes(await readFile(out), model, "accessed model");
+  });
+
+  it("kill -9 of the owner during publish --register, restart: one model, publishing again is idempotent", async () => {
+    const vault = createPublicClient({ transport: http(chain.rpcUrl) });
+    const modelCount = () =>
+      vault.readContract({ address: deploymentAddress, abi: modelVaultAbi, functionName: "modelCount" });
+    const before = await modelCount();
+    const file = join(dir, "big-model.bin");
+    const bigModel = randomBytes(8 * 1024 * 1024);
+    await writeFile(file, bigModel);
+    const custodians = ["c1", "c2", "c3"].map((n) => daemons[n]!.started.address).join(",");
+    const publishArgs = (api: string) => [
+      "publish", file, "--api", api, "--register", "--custodians", custodians, "--threshold", "2", "--price", "1000", "--json",
+    ];
+    const interrupted = fixture.run(publishArgs(daemons.owner!.started.api));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(await daemons.owner!.stop("SIGKILL"), null);
+    assert.notEqual((await interrupted).code, 0, "the interrupted publish reports a failure");
+    const afterKill = await modelCount();
+    assert.ok(afterKill === before || afterKill === before + 1n, "at most the one model, never half of one");
+
+    // Restart the owner on its data dir; custodians reach its new address through the deposit.
+    daemons.owner = await fixture.start(["--data-dir", join(dir, "owner"), "--api-port", "0", "--listen", LOOPBACK, ...chainArgs]);
+    const retried = await cli(publishArgs(daemons.owner.started.api));
+    assert.equal(await modelCount(), before + 1n, "exactly one model registered after the retry");
+    const again = await cli(publishArgs(daemons.owner.started.api));
+    assert.equal(again.replayed, true);
+    assert.equal(again.modelId, retried.modelId);
+    assert.equal(await modelCount(), before + 1n, "a second retry registers nothing");
+
+    const out = join(dir, "big-accessed.bin");
+    await cli(["access", String(retried.modelId), "-o", out, "--buy", "--api", daemons.licensee!.started.api, "--data-dir", join(dir, "licensee"), ...chainArgs, "--json"]);
+    assertBytes(await readFile(out), bigModel, "the model published after the crash");
   });
 
   it("kill -9 of one custodian: access still works; of two: a clear error naming them", async () => {
