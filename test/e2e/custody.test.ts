@@ -153,4 +153,27 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
     assert.match(failed.stderr, /CUSTODIAN_UNAVAILABLE/);
     assert.match(failed.stderr, /\[NOT_ENOUGH_SHARES\]/);
   });
+
+  it("RPC down: clear errors, the nodes keep running and say so", async () => {
+    await chain.stop();
+    const health = async (name: string) => (await fetch(`${daemons[name]!.started.api}/health`)).status;
+    // Followers poll every second: let them fail a few times.
+    await new Promise((r) => setTimeout(r, 3_000));
+    for (const name of ["owner", "c3", "licensee"]) {
+      assert.equal(await health(name), 200, `${name} still serves`);
+      assert.equal(daemons[name]!.child.exitCode, null, `${name} still runs`);
+    }
+    assert.match(daemons.c3!.stderr(), /warning: chain: .*unavailable/i, "the custodian reports the outage");
+
+    const failed = await fixture.run(["access", modelId, "-o", join(dir, "no-chain.bin"), "--api", daemons.licensee!.started.api, "--data-dir", join(dir, "licensee"), ...chainArgs]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^modelvault: chain RPC http:\/\/127\.0\.0\.1:\d+ is unavailable: .*\[CHAIN_UNAVAILABLE\]\n$/);
+
+    const file = join(dir, "model.bin");
+    const custodians = ["c1", "c2", "c3"].map((n) => daemons[n]!.started.address).join(",");
+    const publish = await fixture.run(["publish", file, "--api", daemons.owner!.started.api, "--register", "--custodians", custodians, "--threshold", "2", "--json"]);
+    assert.equal(publish.code, 1);
+    assert.equal((JSON.parse(publish.stderr) as { error: { code: string } }).error.code, "CHAIN_UNAVAILABLE");
+  });
 });
+
