@@ -1,0 +1,99 @@
+/**
+ * The SDK's one error class, with stable machine-readable codes. Codes mirror the node's where
+ * the same failure exists there (node/errors.ts, crypto/errors.ts, node/custody/errors.ts), so a
+ * dApp can branch on `error.code` whichever side failed. Messages never hold keys, shares or
+ * plaintext.
+ */
+
+export type SdkErrorCode =
+  /** A caller's argument is of the wrong type, length or range. */
+  | "INVALID_ARGUMENT"
+  /** A write (buy, requestKey) without a wallet client or an account. */
+  | "NO_ACCOUNT"
+  /** The public client serves another chain than the deployment's. */
+  | "CHAIN_MISMATCH"
+  /** A contract call reverted; `errorName` holds the contract's custom error when known. */
+  | "CHAIN_REVERT"
+  /** The RPC failed or a transaction did not do what it should (no event, receipt failed). */
+  | "CHAIN_ERROR"
+  /** The model (or the version) is not registered. */
+  | "UNKNOWN_MODEL"
+  /** Fewer than threshold custodians released a valid share; `failures` says why per custodian. */
+  | "NOT_ENOUGH_SHARES"
+  /** The key does not match the manifest's (or the stream's) key commitment. */
+  | "WRONG_KEY"
+  /** The manifest block does not hash to its CID, is malformed, or is not signed by its owner. */
+  | "INVALID_MANIFEST"
+  /** The content contradicts the manifest (size) or the node sent nonsense. */
+  | "CONTENT_MISMATCH"
+  /** The node found no peer with the CID in time (its 504). */
+  | "CONTENT_NOT_FOUND"
+  /** The node could not be reached, or answered without a readable body. */
+  | "NODE_UNAVAILABLE"
+  /** The node answered with another error; `nodeCode` and `status` hold its own. */
+  | "NODE_ERROR"
+  /** ECIES: a wrapped share does not open with the recipient key (or is malformed). */
+  | "UNWRAP_FAILED"
+  /** Key shares: malformed, of different keys, or combining to a key other than committed. */
+  | "SHARE_MALFORMED"
+  | "SHARES_MISMATCHED"
+  | "SHARES_INVALID"
+  /** Sealed stream (docs/FORMAT.md), as crypto/errors.ts names them. */
+  | "SEALED_TRUNCATED"
+  | "SEALED_MALFORMED_HEADER"
+  | "SEALED_HEADER_TAMPERED"
+  | "SEALED_MODEL_MISMATCH"
+  | "SEALED_SEGMENT_AUTH"
+  | "SEALED_TRAILING_DATA"
+  /** A proof is malformed, or no verifier is available for it. */
+  | "INVALID_PROOF"
+  | "NO_VERIFIER"
+  /** WebCrypto (globalThis.crypto.subtle) is missing: an insecure (non-https) browser context. */
+  | "NO_WEBCRYPTO"
+  /** The operation was aborted through its signal. */
+  | "ABORTED";
+
+export interface SdkErrorDetails {
+  /** SEALED_SEGMENT_AUTH: the first segment that failed. */
+  segment?: number;
+  /** NOT_ENOUGH_SHARES: per custodian address, why it gave nothing ("CODE: message"). */
+  failures?: Record<string, string>;
+  threshold?: number;
+  released?: number;
+  /** NODE_ERROR and others from the node: the node's own code and HTTP status. */
+  nodeCode?: string;
+  status?: number;
+  /** CHAIN_REVERT: the contract's custom error name. */
+  errorName?: string;
+}
+
+export class SdkError extends Error {
+  readonly code: SdkErrorCode;
+  readonly details: SdkErrorDetails;
+  constructor(code: SdkErrorCode, message: string, details: SdkErrorDetails = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SdkError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Whether `error` is an SdkError (with `code`, when given). */
+export function isSdkError(error: unknown, code?: SdkErrorCode): error is SdkError {
+  return error instanceof SdkError && (code === undefined || error.code === code);
+}
+
+export const sealedError = {
+  truncated: (message = "the sealed stream ended before its final segment") => new SdkError("SEALED_TRUNCATED", message),
+  malformed: (message: string) => new SdkError("SEALED_MALFORMED_HEADER", message),
+  wrongKey: () => new SdkError("WRONG_KEY", "the key does not open this sealed stream"),
+  tampered: () => new SdkError("SEALED_HEADER_TAMPERED", "the sealed header failed authentication"),
+  modelMismatch: () => new SdkError("SEALED_MODEL_MISMATCH", "the sealed stream belongs to another model"),
+  segment: (segment: number) => new SdkError("SEALED_SEGMENT_AUTH", `segment ${segment} failed authentication`, { segment }),
+  trailing: () => new SdkError("SEALED_TRAILING_DATA", "data follows the final segment of the sealed stream"),
+};
+
+export function abortedError(signal: AbortSignal | undefined): SdkError {
+  const reason = signal?.reason;
+  return new SdkError("ABORTED", reason instanceof Error ? reason.message : "aborted", {}, { cause: reason });
+}

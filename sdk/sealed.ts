@@ -1,0 +1,225 @@
+/**
+ * Opening sealed streams (docs/FORMAT.md, version 1) on WebCrypto AES-256-GCM, byte for byte
+ * what crypto/sealed/ writes, with the same checks in the same order:
+ *
+ *   header (112) = "MVSM" || 0x01 || u32 S || model id (32) || nonce prefix (7) || key commitment (32) || tag (32)
+ *   okm          = HKDF(K, salt = model id, info = "modelvault/v1/sealed-stream" || nonce prefix, 64)
+ *   tag          = HMAC-SHA256(okm[32..64], header[0..80]);  segment key = okm[0..32]
+ *   AAD          = SHA-256(header)
+ *   nonce_i      = nonce prefix || u32(i) || final (0x01 for the last segment)
+ *
+ * Release rule: a segment's plaintext is yielded only after its tag verified, and a frame is held
+ * back until it is known whether more bytes follow it (only then is its final flag known).
+ */
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { aesGcmOpen, type AesKey, concatBytes, constantTimeEqual, expectBytes, importAesKey, utf8 } from "./bytes.js";
+import { hkdfSha256, KEY_LENGTH, keyCommitment } from "./derive.js";
+import { SdkError, sealedError } from "./errors.js";
+
+export const MAGIC = Uint8Array.from([0x4d, 0x56, 0x53, 0x4d]); // "MVSM"
+export const FORMAT_VERSION = 1;
+export const HEADER_LENGTH = 112;
+const SIGNED_HEADER_LENGTH = 80;
+export const TAG_LENGTH = 16;
+export const MODEL_ID_LENGTH = 32;
+export const MIN_SEGMENT_SIZE = 1;
+export const MAX_SEGMENT_SIZE = 1 << 24;
+const MAX_SEGMENTS = 2 ** 32;
+
+export interface SealedHeader {
+  version: number;
+  segmentSize: number;
+  modelId: Uint8Array;
+  noncePrefix: Uint8Array;
+  keyCommitment: Uint8Array;
+  tag: Uint8Array;
+  /** The 112 header bytes. */
+  bytes: Uint8Array;
+}
+
+/** A header checked against a key, with what opening its segments needs. */
+export interface OpenedSealedHeader {
+  header: SealedHeader;
+  segmentKey: AesKey;
+  /** SHA-256 of the header: every segment's AAD. */
+  aad: Uint8Array;
+}
+
+/** Structure only: magic, version, segment size. Authenticity needs the key (openSealedHeader). */
+export function parseSealedHeader(bytes: Uint8Array): SealedHeader {
+  if (bytes.length < HEADER_LENGTH) throw sealedError.truncated("the sealed stream ended inside its header");
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[i] !== MAGIC[i]) throw sealedError.malformed("not a modelvault sealed stream (bad magic)");
+  }
+  const version = bytes[4]!;
+  if (version !== FORMAT_VERSION) throw sealedError.malformed(`unsupported sealed format version ${version}`);
+  const segmentSize = new DataView(bytes.buffer, bytes.byteOffset, HEADER_LENGTH).getUint32(5);
+  if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE) throw sealedError.malformed(`segment size ${segmentSize} out of range`);
+  const header = bytes.slice(0, HEADER_LENGTH);
+  return {
+    version,
+    segmentSize,
+    modelId: header.subarray(9, 41),
+    noncePrefix: header.subarray(41, 48),
+    keyCommitment: header.subarray(48, 80),
+    tag: header.subarray(80, 112),
+    bytes: header,
+  };
+}
+
+/** Checks, in order: structure, key commitment (WRONG_KEY), header tag, then the expected model id. */
+export async function openSealedHeader(bytes: Uint8Array, key: Uint8Array, expectedModelId?: Uint8Array): Promise<OpenedSealedHeader> {
+  expectBytes(key, KEY_LENGTH, "key");
+  if (expectedModelId !== undefined) expectBytes(expectedModelId, MODEL_ID_LENGTH, "modelId");
+  const header = parseSealedHeader(bytes);
+  if (!constantTimeEqual(keyCommitment(key), header.keyCommitment)) throw sealedError.wrongKey();
+  const info = concatBytes([utf8("modelvault/v1/sealed-stream"), header.noncePrefix]);
+  const okm = hkdfSha256(key, header.modelId, info, 64);
+  const headerKey = okm.subarray(32, 64);
+  const tag = hmac(sha256, headerKey, header.bytes.subarray(0, SIGNED_HEADER_LENGTH));
+  if (!constantTimeEqual(tag, header.tag)) {
+    okm.fill(0);
+    throw sealedError.tampered();
+  }
+  if (expectedModelId !== undefined && !constantTimeEqual(expectedModelId, header.modelId)) {
+    okm.fill(0);
+    throw sealedError.modelMismatch();
+  }
+  const segmentKey = await importAesKey(okm.subarray(0, 32));
+  okm.fill(0);
+  return { header, segmentKey, aad: sha256(header.bytes) };
+}
+
+export function segmentNonce(prefix: Uint8Array, index: number, final: boolean): Uint8Array {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_SEGMENTS) {
+    throw new SdkError("INVALID_ARGUMENT", "segment counter exhausted (2^32 segments)");
+  }
+  const nonce = new Uint8Array(12);
+  nonce.set(prefix.subarray(0, 7), 0);
+  new DataView(nonce.buffer).setUint32(7, index);
+  nonce[11] = final ? 1 : 0;
+  return nonce;
+}
+
+/** Opens one frame (ciphertext || tag) at its position; null when it does not authenticate. */
+export function openSealedSegment(opened: OpenedSealedHeader, index: number, final: boolean, frame: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (frame.length < TAG_LENGTH) return Promise.resolve(null);
+  return aesGcmOpen(opened.segmentKey, segmentNonce(opened.header.noncePrefix, index, final), opened.aad, frame);
+}
+
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+export interface OpenSealedOptions {
+  key: Uint8Array;
+  /** When given, a stream sealed for another model is refused (SEALED_MODEL_MISMATCH). */
+  modelId?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** A FIFO of chunks that hands out the first n bytes as one contiguous copy. */
+class ChunkQueue {
+  #chunks: Uint8Array[] = [];
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    if (!(chunk instanceof Uint8Array)) throw new SdkError("INVALID_ARGUMENT", "stream chunks must be Uint8Array");
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(n: number): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(Math.min(n, this.length));
+    let filled = 0;
+    while (filled < out.length) {
+      const head = this.#chunks[0]!;
+      const need = out.length - filled;
+      if (head.length <= need) {
+        out.set(head, filled);
+        filled += head.length;
+        this.#chunks.shift();
+      } else {
+        out.set(head.subarray(0, need), filled);
+        this.#chunks[0] = head.subarray(need);
+        filled += need;
+      }
+    }
+    this.length -= out.length;
+    return out;
+  }
+}
+
+/** Iterates a ReadableStream with a reader (Safari's streams are not async-iterable). */
+export async function* iterateStream(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+function chunksOf(source: ByteSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+  if (typeof (source as ReadableStream<Uint8Array>).getReader === "function") return iterateStream(source as ReadableStream<Uint8Array>);
+  return source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+/**
+ * Opens a sealed stream: checks the header, then yields each segment's plaintext only after it
+ * authenticated. Any failure throws an SdkError (SEALED_* or WRONG_KEY); nothing of a failed
+ * segment or after it is yielded.
+ */
+export async function* openSealed(source: ByteSource, options: OpenSealedOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const queue = new ChunkQueue();
+  let opened: OpenedSealedHeader | undefined;
+  let frameLength = 0;
+  let index = 0;
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new SdkError("ABORTED", "aborted", {}, { cause: options.signal.reason });
+  };
+  for await (const chunk of chunksOf(source)) {
+    checkAbort();
+    queue.push(chunk);
+    if (opened === undefined) {
+      if (queue.length < HEADER_LENGTH) continue;
+      opened = await openSealedHeader(queue.take(HEADER_LENGTH), options.key, options.modelId);
+      frameLength = opened.header.segmentSize + TAG_LENGTH;
+    }
+    // Strictly more than a frame: bytes follow, so this frame must not be the final one.
+    while (queue.length > frameLength) {
+      yield await openInnerFrame(opened, index++, queue.take(frameLength));
+      checkAbort();
+    }
+  }
+  if (opened === undefined) {
+    throw sealedError.truncated(queue.length === 0 ? "empty input: not a sealed stream" : "the sealed stream ended inside its header");
+  }
+  const last = await openLastFrame(opened, index, queue.take(queue.length), frameLength);
+  if (last.length > 0) yield last;
+}
+
+async function openInnerFrame(opened: OpenedSealedHeader, index: number, frame: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const plain = await openSealedSegment(opened, index, false, frame);
+  if (plain !== null) return plain;
+  if ((await openSealedSegment(opened, index, true, frame)) !== null) throw sealedError.trailing();
+  throw sealedError.segment(index);
+}
+
+async function openLastFrame(opened: OpenedSealedHeader, index: number, frame: Uint8Array<ArrayBuffer>, frameLength: number): Promise<Uint8Array> {
+  if (frame.length < TAG_LENGTH) throw sealedError.truncated();
+  const plain = await openSealedSegment(opened, index, true, frame);
+  if (plain !== null) return plain;
+  // A full frame that opens as non-final: the stream was cut at a segment boundary.
+  if (frame.length === frameLength && (await openSealedSegment(opened, index, false, frame)) !== null) throw sealedError.truncated();
+  throw sealedError.segment(index);
+}

@@ -1,0 +1,148 @@
+/**
+ * The SDK's entry bundles for the browser: esbuild with platform "browser" (browser export
+ * conditions and "browser" fields, as a dApp's bundler resolves them), and a plugin that fails
+ * the build on any Node builtin, however it is spelled. Then the bundle itself is loaded and used:
+ * it opens a stream the node sealed with nothing but WebCrypto and pure JS.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build, type BuildResult, type Plugin } from "esbuild";
+import { bytesToHex } from "viem";
+import { generateKeyPair, seal, wrapKey } from "../../crypto/index.js";
+import { releaseSignedBy } from "../../node/custody/protocol.js";
+import { assertBytes, collect } from "../helpers/bytes.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const ENTRY = join(ROOT, "sdk", "index.ts");
+const BUILTINS = new Set(builtinModules.map((name) => name.replace(/^node:/, "").split("/")[0]!));
+
+/** Fails the build on node:* and on bare builtin names (fs, path, crypto, ...), naming the importer. */
+function forbidNodeBuiltins(seen: string[]): Plugin {
+  return {
+    name: "forbid-node-builtins",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const root = args.path.replace(/^node:/, "").split("/")[0]!;
+        if (args.path.startsWith("node:") || (BUILTINS.has(root) && !args.path.startsWith("."))) {
+          seen.push(`${args.path} <- ${args.importer}`);
+          return { errors: [{ text: `Node builtin "${args.path}" imported by ${args.importer}` }] };
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
+describe("sdk: browser bundle (esbuild, platform browser)", function () {
+  this.timeout(120_000);
+  let result: BuildResult<{ write: false; metafile: true }>;
+  let code: string;
+  const offenders: string[] = [];
+
+  before(async () => {
+    result = await build({
+      entryPoints: [ENTRY],
+      absWorkingDir: ROOT,
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      target: "es2022",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      plugins: [forbidNodeBuiltins(offenders)],
+    });
+    code = result.outputFiles[0]!.text;
+  });
+
+  it("bundles sdk/index.ts without errors, warnings or any Node builtin in its import graph", () => {
+    assert.deepEqual(offenders, []);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.warnings.map((w) => w.text), []);
+    assert.ok(code.length > 10_000);
+  });
+
+  it("the check has teeth: the node's crypto/ (node:crypto) does not bundle for the browser", async () => {
+    const seen: string[] = [];
+    await assert.rejects(
+      build({ entryPoints: [join(ROOT, "crypto", "index.ts")], absWorkingDir: ROOT, bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent", plugins: [forbidNodeBuiltins(seen)] }),
+      /node:crypto/,
+    );
+    assert.ok(seen.some((s) => s.startsWith("node:crypto")));
+  });
+
+  it("with code splitting, snarkjs (proof checks) is a lazily loaded chunk of its own", async () => {
+    const split = await build({
+      entryPoints: [ENTRY], absWorkingDir: ROOT, bundle: true, platform: "browser", format: "esm", splitting: true, outdir: join(tmpdir(), "mv-sdk-split") /* write: false: nothing is written */,
+      write: false, metafile: true, logLevel: "silent", plugins: [forbidNodeBuiltins([])],
+    });
+    const outputs = Object.entries(split.metafile.outputs).filter(([path]) => path.endsWith(".js"));
+    const entry = outputs.find(([, o]) => o.entryPoint === "sdk/index.ts");
+    assert.ok(entry !== undefined);
+    assert.ok(!Object.keys(entry[1].inputs).some((p) => p.includes("snarkjs")), "snarkjs is in the entry chunk");
+    assert.ok(outputs.some(([, o]) => Object.keys(o.inputs).some((p) => p.includes("snarkjs/build/browser.esm.js"))));
+  });
+
+  it("the output imports nothing external: no require(), no node: or builtin imports", () => {
+    assert.doesNotMatch(code, /\brequire\(\s*["'`]/);
+    assert.doesNotMatch(code, /(?:from|import)\s*\(?\s*["'`](?:node:|fs|path|crypto|os|stream|worker_threads|child_process|net|http|https|url|util|buffer|module)["'`/]/);
+    assert.doesNotMatch(code, /["'`]node:[a-z_/]+["'`]/);
+    // Every import statement left would be external: there must be none.
+    assert.doesNotMatch(code, /^\s*import\s[^(]/m);
+  });
+
+  it("pulls in none of the node's own crypto/, node/ or zkp/ modules (only the pure ABIs and zkp field/verifier-abi)", () => {
+    const ours = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
+    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|zkp\/(field|verifier-abi)\.ts|node\/custody\/protocol\.ts)$/;
+    for (const path of ours) assert.match(path, allowed);
+    assert.ok(ours.includes("sdk/index.ts"));
+    const deps = new Set(
+      Object.keys(result.metafile.inputs)
+        .filter((p) => p.includes("node_modules/"))
+        .map((p) => p.split("node_modules/").at(-1)!.split("/").slice(0, 2).join("/").replace(/^([^@][^/]*)\/.*$/, "$1")),
+    );
+    for (const forbidden of ["tiny-secp256k1", "helia", "libp2p", "fastify", "blockstore-fs", "circom_runtime"]) {
+      assert.ok(![...deps].some((d) => d.startsWith(forbidden)), `${forbidden} is in the bundle`);
+    }
+    // snarkjs resolves to its self-contained browser build.
+    assert.ok(Object.keys(result.metafile.inputs).some((p) => p.endsWith("snarkjs/build/browser.esm.js")));
+  });
+
+  it("the bundle works: it opens a stream the node sealed, unwraps a node-wrapped share, signs a release the node accepts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mv-sdk-bundle-"));
+    try {
+      const file = join(dir, "modelvault-sdk.mjs");
+      await writeFile(file, code);
+      const bundled = (await import(pathToFileURL(file).href)) as typeof import("../../sdk/index.js");
+      const key = randomBytes(32);
+      const modelId = randomBytes(32);
+      const plaintext = randomBytes(5000);
+      const sealed = await collect(seal([plaintext], { key, modelId, segmentSize: 1000 }));
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < sealed.length; i += 333) controller.enqueue(sealed.subarray(i, i + 333));
+          controller.close();
+        },
+      });
+      assertBytes(await collect(bundled.openSealed(stream, { key, modelId })), plaintext);
+
+      const recipient = bundled.generateRecipientKey();
+      const share = randomBytes(67);
+      assertBytes(await bundled.unwrapKey(recipient.privateKey, wrapKey(recipient.publicKey, share, "custody/release/0x01"), "custody/release/0x01"), share);
+      const node = generateKeyPair();
+      assert.equal(node.publicKey.length, 33);
+
+      const domain = { chainId: 31337, vault: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+      const request = bundled.signRelease(recipient.privateKey, domain, { ticketId: bytesToHex(randomBytes(32)), modelId: "7", version: 1 });
+      assert.equal(releaseSignedBy(domain, request, bytesToHex(recipient.publicKey)), true);
+      assert.ok(new bundled.SdkError("WRONG_KEY", "x") instanceof Error);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
