@@ -2,7 +2,8 @@
  * The node's HTTP API (fastify): health, node info, streaming publish, manifests, ciphertext
  * with ranges, pins. Bound to 127.0.0.1 unless configured otherwise. docs/API.md documents it.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import cors from "@fastify/cors";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { bytesToHex } from "viem";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
@@ -29,6 +30,18 @@ export interface ApiOptions {
   chain?: ChainClient | undefined;
   /** Makes registering publishes with an Idempotency-Key safe to retry. */
   journal?: PublishJournal | undefined;
+}
+
+/**
+ * Routes a web page on any origin may call (dApps through the SDK): reading manifests and
+ * ciphertext, node info, and the custody routes, which check every request against the chain.
+ * Everything else (publish, pins, peers) stays same-origin: a page must not drive the operator's node.
+ */
+function crossOriginAllowed(request: FastifyRequest): boolean {
+  const path = request.url.split("?")[0]!;
+  if (path.startsWith("/v1/custody/")) return true;
+  const read = request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
+  return read && (path === "/health" || path === "/v1/node" || path.startsWith("/v1/manifests/") || path.startsWith("/v1/content/"));
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -58,6 +71,15 @@ export function createApi(options: ApiOptions): FastifyInstance {
     frameworkErrors: (error, _request, reply) => replyError(error, reply),
   });
   app.removeAllContentTypeParsers(); // only the raw upload of POST /v1/models has a body
+  void app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, crossOriginAllowed(request)
+        ? { origin: "*", methods: ["GET", "HEAD", "POST"], allowedHeaders: ["content-type", "range"], exposedHeaders: ["content-range", "content-length", "accept-ranges"], maxAge: 600,
+            // Not strict: a strict preflight refuses an OPTIONS without Origin/Access-Control-Request-Method
+            // with a text/plain 400, outside the API's JSON error shape; a lax one answers 204.
+            strictPreflight: false }
+        : { origin: false }),
+  });
 
   app.setErrorHandler((error, _request, reply) => replyError(error, reply));
   app.setNotFoundHandler((request, reply) =>

@@ -158,6 +158,24 @@ describe("node HTTP API", function () {
     assert.ok(await peer.helia.blockstore.has((await import("multiformats/cid")).CID.parse(published.contentCid)), "pinned content survived gc");
   });
 
+  it("CORS: web pages may read content and use the custody routes, never publish or change pins", async () => {
+    const origin = { origin: "https://dapp.example" };
+    const preflight = (path: string, method: string) =>
+      fetch(`${api.url}${path}`, { method: "OPTIONS", headers: { ...origin, "access-control-request-method": method, "access-control-request-headers": "content-type" } });
+    const open = await preflight("/v1/custody/releases", "POST");
+    assert.equal(open.status, 204);
+    assert.equal(open.headers.get("access-control-allow-origin"), "*");
+    assert.match(open.headers.get("access-control-allow-methods") ?? "", /POST/);
+    const read = await fetch(`${api.url}/v1/node`, { headers: origin });
+    assert.equal(read.headers.get("access-control-allow-origin"), "*");
+    for (const [path, method] of [["/v1/models", "POST"], ["/v1/pins/x", "DELETE"], ["/v1/peers", "POST"]] as const) {
+      const refused = await preflight(path, method);
+      assert.equal(refused.headers.get("access-control-allow-origin"), null, `${method} ${path} stays same-origin`);
+    }
+    const pins = await fetch(`${api.url}/v1/pins`, { headers: origin });
+    assert.equal(pins.headers.get("access-control-allow-origin"), null);
+  });
+
   it("bad uploads and parameters get 4xx JSON errors with stable codes", async () => {
     const post = (query: string, init: RequestInit = {}) =>
       fetch(`${api.url}/v1/models${query}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: randomBytes(100), ...init });
