@@ -1,7 +1,9 @@
 /** GET /v1/pins, POST /v1/pins/:cid (pins recursively, fetching from peers), DELETE /v1/pins/:cid. */
 import type { FastifyInstance } from "fastify";
+import type { CID } from "multiformats/cid";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
+import { leafAwareWalker } from "../pin-walker.js";
 import { listPins, removePin } from "../pins.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -22,9 +24,13 @@ export function pinRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const ms = query.timeoutMs ?? ctx.fetchTimeoutMs;
     const signal = clientGone(reply);
     const pins = ctx.peer.helia.pins;
-    if (await pins.isPinned(cid, { signal })) return { cid: cid.toString(), pinned: true, added: false };
+    // Already a pin of its own (a block that is only inside another pin gets its own pin here).
+    if (await isPinRoot(ctx, cid, signal)) return { cid: cid.toString(), pinned: true, added: false };
     // An idle timeout, like fetch: a large DAG may take long, but must keep moving.
-    const blocks = withIdleTimeout((inner) => pins.add(cid, { signal: inner, metadata: { source: "api" } }), ms, () => new ContentNotFoundError(cid.toString(), ms), signal);
+    // Our walker, as addPin/removePin use: Helia's default one rethrows a failed block fetch
+    // through a promise nobody awaits, so concurrent pins timing out crashed the node.
+    const walker = leafAwareWalker();
+    const blocks = withIdleTimeout((inner) => pins.add(cid, { signal: inner, walker, metadata: { source: "api" } }), ms, () => new ContentNotFoundError(cid.toString(), ms), signal);
     for await (const _ of blocks) {
       // each yielded CID is one block now stored and pinned
     }
@@ -36,8 +42,27 @@ export function pinRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { cid } = parseInput(cidParam, request.params, "path");
     parseInput(noQuery, request.query, "query");
     const signal = clientGone(reply);
-    if (!(await ctx.peer.helia.pins.isPinned(cid, { signal }))) throw new ApiError(404, "PIN_NOT_FOUND", `${cid} is not pinned`);
-    await removePin(ctx.peer, cid, signal);
+    const notPinned = () => new ApiError(404, "PIN_NOT_FOUND", `${cid} is not pinned (a block inside a pinned DAG is unpinned with its root)`);
+    // A pin's root, not just a pinned block: the content of a published model is pinned through
+    // its manifest, and Helia can only remove a pin by its root (anything else was a 500).
+    if (!(await isPinRoot(ctx, cid, signal))) throw notPinned();
+    try {
+      await removePin(ctx.peer, cid, signal);
+    } catch (error) {
+      if ((error as Error)?.name === "NotFoundError" && !(await isPinRoot(ctx, cid, signal))) throw notPinned(); // removed meanwhile
+      throw error;
+    }
     return { cid: cid.toString(), pinned: false };
   });
+}
+
+/** Whether `cid` is the root of a pin (Helia's isPinned is also true for every block under one). */
+async function isPinRoot(ctx: ApiContext, cid: CID, signal: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.peer.helia.pins.get(cid, { signal });
+    return true;
+  } catch (error) {
+    if ((error as Error)?.name === "NotFoundError") return false;
+    throw error;
+  }
 }

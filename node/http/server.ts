@@ -56,7 +56,9 @@ export function createApi(options: ApiOptions): FastifyInstance {
   // No logger: request logs would be the operator's choice, and errors are answered below.
   const replyError = (error: unknown, reply: FastifyReply) => {
     const { status, body } = toErrorReply(error);
-    if (status >= 500 && status !== 504 && status !== 502) {
+    // A client that went away is not the node's fault, and would let anyone flood the log.
+    const clientGone = reply.raw.destroyed || reply.request.raw.destroyed;
+    if (status >= 500 && status !== 504 && status !== 502 && !clientGone) {
       // Kept on the server for the operator; the client gets the generic body only.
       process.emitWarning(`modelvault API: ${(error as Error)?.stack ?? String(error)}`);
     }
