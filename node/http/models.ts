@@ -10,7 +10,7 @@ import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
 import { publishWithCustody, rotateModel, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../pins.js";
-import { publish } from "../publish.js";
+import { publish, type PublishResult } from "../publish.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
@@ -21,6 +21,18 @@ export const KEY_WARNING =
 /** A signed manifest as plain JSON: CIDs as strings. */
 export function manifestJson(signed: SignedManifest) {
   return { ...signed.manifest, content: signed.manifest.content.toString() };
+}
+
+/** The answer to a publish: CIDs, the signed manifest, and the content key (once). */
+function publishedJson(result: PublishResult) {
+  return {
+    manifestCid: result.manifestCid.toString(),
+    contentCid: result.contentCid.toString(),
+    manifest: manifestJson(result.signed),
+    signature: result.signed.signature,
+    key: bytesToHex(result.key),
+    keyWarning: KEY_WARNING,
+  };
 }
 
 /** The request body, counted against the limit; a too-long body fails with 413. */
@@ -78,14 +90,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...(query.version === undefined ? {} : { version: query.version }),
       });
       reply.code(201);
-      return {
-        manifestCid: result.manifestCid.toString(),
-        contentCid: result.contentCid.toString(),
-        manifest: manifestJson(result.signed),
-        signature: result.signed.signature,
-        key: bytesToHex(result.key),
-        keyWarning: KEY_WARNING,
-      };
+      return publishedJson(result);
     } catch (error) {
       if (error instanceof ApiError && error.status === 413) reply.header("connection", "close");
       throw error;
@@ -197,16 +202,14 @@ async function registered(
     ...(rotating === undefined ? {} : { rotating }),
   });
   reply.code(201);
+  const { key, keyWarning, ...published } = publishedJson(result);
   return {
-    manifestCid: result.manifestCid.toString(),
-    contentCid: result.contentCid.toString(),
-    manifest: manifestJson(result.signed),
-    signature: result.signed.signature,
+    ...published,
     modelId: result.chainModelId.toString(),
     version: result.version,
     txHash: result.txHash,
     custodians: result.receipts.map((r) => r.custodian),
-    key: bytesToHex(result.key),
-    keyWarning: KEY_WARNING,
+    key,
+    keyWarning,
   };
 }
