@@ -1,8 +1,8 @@
 /**
  * The licensee's side of custody: a fresh recipient key per access, requestKey on chain, then
- * every custodian of the ticket's version asked in parallel; the first `threshold` shares that
- * combine to the manifest's key commitment win and the other requests are cancelled, so a slow
- * or dead custodian costs nothing while enough others answer.
+ * `threshold` custodians of the ticket's version asked at once and the others hedged in after a
+ * failure or a delay; the first `threshold` shares that combine to the manifest's key commitment
+ * win and the other requests are cancelled, so a slow or dead custodian costs at most the delay.
  */
 import { randomInt } from "node:crypto";
 import { hexToBytes, type Address, type Hex } from "viem";
