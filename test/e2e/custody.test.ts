@@ -25,6 +25,7 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
   const daemons: Record<string, Daemon> = {};
   const model = randomBytes(400_000);
   let modelId: string;
+  let firstManifestCid: string;
   let deploymentAddress: Address;
 
   async function init(name: string): Promise<string> {
@@ -91,6 +92,7 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
       "--price", "1000", "--segment-size", String(64 * 1024 - 16), "--json",
     ]);
     modelId = published.modelId as string;
+    firstManifestCid = published.manifestCid as string;
     assert.equal(modelId, "1");
     assert.equal(published.version, 1);
     for (const name of ["c1", "c2", "c3"]) {
@@ -128,6 +130,9 @@ describe("e2e: owner, three custodians and a licensee as separate processes on a
 
     // Restart the owner on its data dir; custodians reach its new address through the deposit.
     daemons.owner = await fixture.start(["--data-dir", join(dir, "owner"), "--api-port", "0", "--listen", LOOPBACK, ...chainArgs]);
+    // What the owner acknowledged before the crash is still there.
+    const pins = (await (await fetch(`${daemons.owner.started.api}/v1/pins`)).json()) as { pins: { cid: string }[] };
+    assert.ok(pins.pins.some((p) => p.cid === firstManifestCid), "the model published before the crash is still pinned");
     const retried = await cli(publishArgs(daemons.owner.started.api));
     assert.equal(await modelCount(), before + 1n, "exactly one model registered after the retry");
     const again = await cli(publishArgs(daemons.owner.started.api));
