@@ -19,9 +19,9 @@ import { parseArgs } from "node:util";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { DEFAULT_FRAME_LENGTH } from "../crypto/index.js";
-import { fetchModel } from "../node/fetch.js";
-import { publish } from "../node/publish.js";
-import { StoragePeer } from "../node/storage-peer.js";
+import { fetchModel } from "../node/models/fetch.js";
+import { publish } from "../node/models/publish.js";
+import { StoragePeer } from "../node/storage/storage-peer.js";
 
 const MiB = 1 << 20;
 const { values } = parseArgs({

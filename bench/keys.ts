@@ -16,7 +16,7 @@ import { generateKeyPair, identityFromPrivateKey } from "../crypto/index.js";
 import { createChainClient, type ChainClient, type KeyRequest } from "../node/chain/index.js";
 import { collectKey } from "../node/custody/licensee.js";
 import { publishWithCustody } from "../node/custody/owner.js";
-import { StoragePeer } from "../node/storage-peer.js";
+import { StoragePeer } from "../node/storage/storage-peer.js";
 import { deploySuite } from "../scripts/deploy-suite.js";
 import { startHardhatNode } from "../scripts/lib/hardhat-node.js";
 import { ProcessFixture } from "../scripts/lib/processes.js";

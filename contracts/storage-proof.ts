@@ -1,6 +1,6 @@
 // Off-chain half of the storage challenges, the reference implementation: the SHA-256 Merkle tree
 // over 4 KiB ciphertext segments whose root a model version commits to, and the proofs
-// StorageChallenges.respond checks. (node/storage-tree.ts builds the same tree fast while publishing.)
+// StorageChallenges.respond checks. (node/storage/storage-tree.ts builds the same tree fast while publishing.)
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { bytesToHex, concatHex, encodePacked, sha256, toHex } from "viem";
 import type { Hex } from "viem";

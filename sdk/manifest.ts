@@ -1,5 +1,5 @@
 /**
- * Signed manifests as node/manifest.ts writes them: a dag-json block {manifest, signature}
+ * Signed manifests as node/models/manifest.ts writes them: a dag-json block {manifest, signature}
  * whose CID (CIDv1, dag-json, sha2-256) the registry records, signed by the owner with EIP-712
  * (domain {name: "modelvault", version: "1"}, type ModelManifest {bytes32 digest}) over
  * keccak256 of the manifest's canonical dag-json bytes (crypto/manifest-signature.ts).
@@ -22,7 +22,7 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address") as unknown
 const cid = z.custom<CID>((v) => CID.asCID(v) !== null, "a CID");
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-/** The same schema as node/manifest.ts. */
+/** The same schema as node/models/manifest.ts. */
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),

@@ -3,7 +3,7 @@
  * its multiaddrs as one JSON line; exits when its stdin closes.
  *   node --import tsx bench/io/serve-peer.ts DATA_DIR
  */
-import { StoragePeer } from "../../node/storage-peer.js";
+import { StoragePeer } from "../../node/storage/storage-peer.js";
 
 const peer = await StoragePeer.start({ dataDir: process.argv[2]! });
 console.log(JSON.stringify({ addresses: peer.addresses.map(String) }));

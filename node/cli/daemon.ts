@@ -14,7 +14,7 @@ import { PublishJournal } from "../custody/publish-journal.js";
 import { DEFAULT_GRACE_SECONDS, followVersions, sweepSuperseded } from "../custody/rotation.js";
 import { ShareStore } from "../custody/share-store.js";
 import { startApi, type RunningApi } from "../http/server.js";
-import { StoragePeer } from "../storage-peer.js";
+import { StoragePeer } from "../storage/storage-peer.js";
 
 /** How often superseded shares are looked at. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;

@@ -11,7 +11,7 @@ import { getAddress, hexToBytes, isAddress, isHex, type Address } from "viem";
 import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
 import { loadConfig, apiUrlOf } from "../config.js";
 import { ContentMismatchError, InvalidManifestError } from "../errors.js";
-import { decodeSignedManifest, type SignedManifest } from "../manifest.js";
+import { decodeSignedManifest, type SignedManifest } from "../models/manifest.js";
 import { ApiClient } from "./api-client.js";
 import { printJson, printLines, progressBar, type CliIo } from "./io.js";
 import type { CommonOptions } from "./node-commands.js";

@@ -1,6 +1,6 @@
 /** `modelvault pins [ls]`, `pins add CID`, `pins rm CID`. */
 import { CID } from "multiformats/cid";
-import type { PinInfo } from "../pins.js";
+import type { PinInfo } from "../storage/pins.js";
 import { printJson, printLines, type CliIo } from "./io.js";
 import { apiClientFor } from "./model-commands.js";
 import { UsageError } from "./usage-error.js";

@@ -7,9 +7,9 @@
 import type { Address, Hex } from "viem";
 import type { ChainClient, EventFollower } from "../chain/index.js";
 import { ChainRevertError } from "../chain/index.js";
-import { readManifest } from "../fetch.js";
-import type { StoragePeer } from "../storage-peer.js";
-import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, type StorageTree } from "../storage-tree.js";
+import { readManifest } from "../models/fetch.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
+import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, type StorageTree } from "../storage/storage-tree.js";
 
 export interface ChallengeResponderOptions {
   chain: ChainClient;

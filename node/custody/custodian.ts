@@ -13,9 +13,9 @@ import type { z } from "zod";
 import { constantTimeEqual, decodeShare, unwrapKey, wrapKey, type NodeIdentity } from "../../crypto/index.js";
 import type { ChainClient } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
-import { readManifest } from "../fetch.js";
-import { addPin, parseCid } from "../pins.js";
-import type { StoragePeer } from "../storage-peer.js";
+import { readManifest } from "../models/fetch.js";
+import { addPin, parseCid } from "../storage/pins.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 import { CustodyRefusedError } from "./errors.js";
 import {
   depositContext,

@@ -16,8 +16,8 @@ import {
 } from "../../crypto/index.js";
 import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
-import { fetchModelToFile, readManifest } from "../fetch.js";
-import type { StoragePeer } from "../storage-peer.js";
+import { fetchModelToFile, readManifest } from "../models/fetch.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 import { callCustodian, custodianUrl } from "./client.js";
 import { custodyDomain } from "./custodian.js";
 import { NotEnoughSharesReleasedError } from "./errors.js";

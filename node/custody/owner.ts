@@ -6,11 +6,11 @@
 import { bytesToHex, hexToBytes, isAddressEqual, type Address, type Hex, type LocalAccount } from "viem";
 import { splitKey, wrapKey, type ByteSource } from "../../crypto/index.js";
 import type { ChainClient, Terms, TxResult } from "../chain/index.js";
-import { publish, type PublishOptions, type PublishResult } from "../publish.js";
-import { fetchModel, readManifest } from "../fetch.js";
-import { parseCid, removePin } from "../pins.js";
-import type { StoragePeer } from "../storage-peer.js";
-import { STORAGE_SEGMENT_SIZE } from "../storage-tree.js";
+import { publish, type PublishOptions, type PublishResult } from "../models/publish.js";
+import { fetchModel, readManifest } from "../models/fetch.js";
+import { parseCid, removePin } from "../storage/pins.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
+import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
 import { callCustodian } from "./client.js";
 import { custodyDomain } from "./custodian.js";
 import { DepositFailedError } from "./errors.js";

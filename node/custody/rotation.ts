@@ -5,8 +5,8 @@
  * period has passed and unpins their content, so old keys do not linger on custodians forever.
  */
 import type { ChainClient, EventFollower } from "../chain/index.js";
-import { parseCid, removePin } from "../pins.js";
-import type { StoragePeer } from "../storage-peer.js";
+import { parseCid, removePin } from "../storage/pins.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 import type { ShareStore } from "./share-store.js";
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;

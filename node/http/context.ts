@@ -5,7 +5,7 @@ import type { ChainClient } from "../chain/index.js";
 import type { PublishJournal } from "../custody/publish-journal.js";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
-import type { StoragePeer } from "../storage-peer.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 
 export interface ApiContext {
   peer: StoragePeer;

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { bytesToHex } from "viem";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { DEFAULT_API_HOST, DEFAULT_BODY_LIMIT, DEFAULT_FETCH_TIMEOUT_MS, NODE_VERSION } from "../config.js";
-import type { StoragePeer } from "../storage-peer.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 import type { ChainClient } from "../chain/index.js";
 import type { Custodian } from "../custody/custodian.js";
 import type { PublishJournal } from "../custody/publish-journal.js";

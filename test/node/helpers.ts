@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StoragePeer, type StoragePeerOptions } from "../../node/storage-peer.js";
+import { StoragePeer, type StoragePeerOptions } from "../../node/storage/storage-peer.js";
 
 /** Temporary data dirs and running peers, all cleaned up by `cleanup()`. */
 export class PeerFixture {

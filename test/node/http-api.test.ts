@@ -4,9 +4,9 @@ import { request as httpRequest } from "node:http";
 import { hexToBytes } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import { HEADER_LENGTH, identityFromPrivateKey, TAG_LENGTH } from "../../crypto/index.js";
-import { fetchModel } from "../../node/fetch.js";
+import { fetchModel } from "../../node/models/fetch.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
-import type { StoragePeer } from "../../node/storage-peer.js";
+import type { StoragePeer } from "../../node/storage/storage-peer.js";
 import { assertBytes, collect } from "../helpers/bytes.js";
 import { PeerFixture } from "./helpers.js";
 

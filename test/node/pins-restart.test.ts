@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { fetchModel } from "../../node/fetch.js";
-import { addPin, listPins, removePin } from "../../node/pins.js";
-import { publish } from "../../node/publish.js";
+import { fetchModel } from "../../node/models/fetch.js";
+import { addPin, listPins, removePin } from "../../node/storage/pins.js";
+import { publish } from "../../node/models/publish.js";
 import { assertBytes, collect } from "../helpers/bytes.js";
 import { PeerFixture } from "./helpers.js";
 

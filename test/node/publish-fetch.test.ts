@@ -7,8 +7,8 @@ import { CID } from "multiformats/cid";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { generateContentKey, HEADER_LENGTH, WrongKeyError } from "../../crypto/index.js";
 import { ContentNotFoundError, InvalidManifestError } from "../../node/errors.js";
-import { fetchModel, fetchModelToFile, fetchRange, readManifest } from "../../node/fetch.js";
-import { publish } from "../../node/publish.js";
+import { fetchModel, fetchModelToFile, fetchRange, readManifest } from "../../node/models/fetch.js";
+import { publish } from "../../node/models/publish.js";
 import { assertBytes, chunked, collect } from "../helpers/bytes.js";
 import { PeerFixture } from "./helpers.js";
 

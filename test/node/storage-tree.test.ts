@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { buildStorageTree, storageSegments } from "../../contracts/storage-proof.js";
-import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, StorageTree, StorageTreeInputError } from "../../node/storage-tree.js";
-import { StorageTreeSession } from "../../node/storage-tree-thread.js";
+import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, StorageTree, StorageTreeInputError } from "../../node/storage/storage-tree.js";
+import { StorageTreeSession } from "../../node/storage/storage-tree-thread.js";
 import { chunked } from "../helpers/bytes.js";
 
 describe("node: storage-challenge tree", () => {

@@ -21,7 +21,7 @@ import {
   ModelvaultCryptoError,
 } from "../../crypto/index.js";
 import { releaseDigest as nodeReleaseDigest, releaseSignedBy as nodeReleaseSignedBy, shareReleaseSchema, signRelease as nodeSignRelease } from "../../node/custody/protocol.js";
-import { encodeSignedManifest, signModelManifest, type Manifest } from "../../node/manifest.js";
+import { encodeSignedManifest, signModelManifest, type Manifest } from "../../node/models/manifest.js";
 import { CID } from "multiformats/cid";
 import {
   checkManifestBlock,
@@ -251,7 +251,7 @@ describe("sdk <-> node: ECIES, shares, release signatures, manifests", () => {
     assert.equal(releaseSignedBy(domain, request, bytesToHex(recipient.publicKey)), true);
   });
 
-  it("reads a manifest block signed by node/manifest: CID, schema, owner's EIP-712 signature", async () => {
+  it("reads a manifest block signed by node/models/manifest: CID, schema, owner's EIP-712 signature", async () => {
     const owner = privateKeyToAccount(bytesToHex(randomBytes(32)));
     const content = CID.parse("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi");
     const manifest: Manifest = {

@@ -9,13 +9,13 @@ import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
-import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../crypto/index.js";
-import { ContentMismatchError, ContentNotFoundError } from "./errors.js";
-import { collectWithin, withIdleTimeout } from "./idle-timeout.js";
-import { readLeaves } from "./leaf-reader.js";
+import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../../crypto/index.js";
+import { ContentMismatchError, ContentNotFoundError } from "../errors.js";
+import { collectWithin, withIdleTimeout } from "../idle-timeout.js";
+import { readLeaves } from "../storage/leaf-reader.js";
 import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
-import { parseCid } from "./pins.js";
-import type { StoragePeer } from "./storage-peer.js";
+import { parseCid } from "../storage/pins.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 /** Leaves (1 MiB frames) read ahead of the consumer while streaming a whole local model. */

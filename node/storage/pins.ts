@@ -1,6 +1,6 @@
 /** Pins of a storage peer: what gc() must keep. Thin, typed wrappers over Helia's pins. */
 import { CID } from "multiformats/cid";
-import { InvalidManifestError } from "./errors.js";
+import { InvalidManifestError } from "../errors.js";
 import { leafAwareWalker } from "./pin-walker.js";
 import type { StoragePeer } from "./storage-peer.js";
 

@@ -14,13 +14,13 @@ import {
   parseHeader,
   seal,
   type ByteSource,
-} from "../crypto/index.js";
+} from "../../crypto/index.js";
 import { frameChunker } from "./frame-chunker.js";
 import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
-import { addPin } from "./pins.js";
-import type { StoragePeer } from "./storage-peer.js";
-import { STORAGE_SEGMENT_SIZE } from "./storage-tree.js";
-import { StorageTreeSession } from "./storage-tree-thread.js";
+import { addPin } from "../storage/pins.js";
+import type { StoragePeer } from "../storage/storage-peer.js";
+import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
+import { StorageTreeSession } from "../storage/storage-tree-thread.js";
 
 export interface PublishProgress {
   plaintextBytes: number;

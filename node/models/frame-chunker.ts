@@ -4,7 +4,7 @@
  * is leaf i + 1 of the file, fetchable and decryptable on its own.
  */
 import type { AddOptions } from "@helia/unixfs";
-import { ChunkQueue, HEADER_LENGTH, joinPieces, TAG_LENGTH } from "../crypto/index.js";
+import { ChunkQueue, HEADER_LENGTH, joinPieces, TAG_LENGTH } from "../../crypto/index.js";
 
 type Chunker = NonNullable<AddOptions["chunker"]>;
 

@@ -8,7 +8,7 @@
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
 import type { CID } from "multiformats/cid";
-import { ContentMismatchError } from "./errors.js";
+import { ContentMismatchError } from "../errors.js";
 import type { StoragePeer } from "./storage-peer.js";
 
 const RAW_CODE = 0x55;

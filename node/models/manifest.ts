@@ -9,8 +9,8 @@ import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import type { Address, Hex, LocalAccount } from "viem";
 import { z } from "zod";
-import { signManifest, verifyManifest, ManifestSignatureError } from "../crypto/index.js";
-import { InvalidManifestError } from "./errors.js";
+import { signManifest, verifyManifest, ManifestSignatureError } from "../../crypto/index.js";
+import { InvalidManifestError } from "../errors.js";
 
 export const MANIFEST_FORMAT = "modelvault/manifest/1";
 
@@ -38,7 +38,7 @@ export const manifestSchema = z
     noncePrefix: hex(7),
     /** crypto keyCommitment(content key): checks a recombined key before any fetch. */
     keyCommitment: hex(32),
-    /** SHA-256 Merkle root over 4 KiB ciphertext segments, for storage challenges (node/storage-tree.ts). */
+    /** SHA-256 Merkle root over 4 KiB ciphertext segments, for storage challenges (node/storage/storage-tree.ts). */
     storage: z.object({ root: hex(32), segmentSize: z.literal(4096) }).strict(),
     /** Poseidon commitment of the quantized weights (decimal field element), when a model. */
     weightsCommitment: z.string().regex(/^[0-9]{1,78}$/).optional(),
