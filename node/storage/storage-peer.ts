@@ -1,6 +1,7 @@
 /**
  * A modelvault storage peer: Helia with a persistent blockstore and datastore in the data
- * dir, a stable PeerId, and libp2p with TCP + noise + yamux + identify + bitswap. Nothing
+ * dir, a stable PeerId, and libp2p with TCP + TLS 1.3 (noise for peers that only speak it) +
+ * yamux + identify + bitswap. Nothing
  * dials public hosts: no bootstrap list, no mDNS, no delegated routing. Peers are the ones the
  * operator names (config `peers`, or dial()).
  */
@@ -11,6 +12,7 @@ import { withBitswap } from "@helia/bitswap";
 import { withLibp2pLight } from "@helia/libp2p";
 import { unixfs, type UnixFS } from "@helia/unixfs";
 import { identify } from "@libp2p/identify";
+import { tls } from "@libp2p/tls";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { FsDatastore } from "datastore-fs";
@@ -62,7 +64,9 @@ export class StoragePeer {
       datastore,
       addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      // TLS first: its AES-GCM runs in OpenSSL with hardware support (~660 MB/s on one stream
+      // here, against 250-500 for noise's ChaCha20-Poly1305 in JavaScript). kubo speaks both.
+      connectionEncrypters: [tls(), noise()],
       streamMuxers: [yamux()],
       peerDiscovery: [],
       services: { identify: identify() },
