@@ -32,6 +32,16 @@ const multiaddrText = z.string().refine((text) => {
   }
 }, "not a valid multiaddr");
 
+/** A trustless gateway: an http(s) origin, no credentials, no path (gateways answer at /ipfs/). */
+const gatewayText = z.string().max(2048).refine((text) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "" && url.pathname === "/" && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+}, "must be an http(s) origin such as https://gateway.example (no credentials, no path)");
+
 // The message never echoes the URL: it may carry credentials or an API key.
 const rpcUrl = z.string().refine((text) => {
   try {
@@ -63,6 +73,7 @@ const configSchema = z
       .strict(),
     listen: z.array(multiaddrText).max(32),
     peers: z.array(multiaddrText).max(256),
+    gateways: z.array(gatewayText).max(64),
     fetchTimeoutMs: z.number().int().min(1).max(3_600_000),
     chain: chainSchema.optional(),
   })
@@ -85,6 +96,7 @@ export interface ConfigFlags {
   apiPort?: string | number;
   listen?: string[];
   peers?: string[];
+  gateways?: string[];
   bodyLimit?: string | number;
   fetchTimeoutMs?: string | number;
   rpcUrl?: string;
@@ -123,6 +135,7 @@ const FIELD_NAMES: Record<string, string> = {
   "api.bodyLimit": "api.bodyLimit",
   listen: "listen",
   peers: "peers",
+  gateways: "gateways",
   fetchTimeoutMs: "fetchTimeoutMs",
   "chain.rpcUrl": "chain.rpcUrl",
   "chain.deployment": "chain.deployment",
@@ -139,6 +152,7 @@ function flatten(file: NodeConfigFile): Layer["values"] {
     "api.bodyLimit": file.api?.bodyLimit,
     listen: file.listen,
     peers: file.peers,
+    gateways: file.gateways,
     fetchTimeoutMs: file.fetchTimeoutMs,
     "chain.rpcUrl": file.chain?.rpcUrl,
     "chain.deployment": file.chain?.deployment,
@@ -180,6 +194,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     "api.port": integer(env.MODELVAULT_API_PORT || undefined),
     listen: env.MODELVAULT_LISTEN ? splitList(env.MODELVAULT_LISTEN) : undefined,
     peers: env.MODELVAULT_PEERS ? splitList(env.MODELVAULT_PEERS) : undefined,
+    gateways: env.MODELVAULT_GATEWAYS ? splitList(env.MODELVAULT_GATEWAYS) : undefined,
     "chain.rpcUrl": env.MODELVAULT_RPC_URL || undefined,
     "chain.deployment": env.MODELVAULT_DEPLOYMENT || undefined,
     "chain.confirmations": integer(env.MODELVAULT_CONFIRMATIONS || undefined),
@@ -191,6 +206,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     "api.bodyLimit": integer(flags.bodyLimit),
     listen: flags.listen?.flatMap(splitList),
     peers: flags.peers?.flatMap(splitList),
+    gateways: flags.gateways?.flatMap(splitList),
     fetchTimeoutMs: integer(flags.fetchTimeoutMs),
     "chain.rpcUrl": flags.rpcUrl,
     "chain.deployment": flags.deployment,
@@ -211,6 +227,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
         "api.bodyLimit": DEFAULT_BODY_LIMIT,
         listen: DEFAULT_LISTEN,
         peers: [],
+        gateways: [],
         fetchTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
         "chain.confirmations": DEFAULT_CONFIRMATIONS,
       },
@@ -233,6 +250,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     api: { host: merged["api.host"], port: merged["api.port"], bodyLimit: merged["api.bodyLimit"] },
     listen: merged.listen,
     peers: merged.peers,
+    gateways: merged.gateways,
     fetchTimeoutMs: merged.fetchTimeoutMs,
     chain: chainCandidate(merged, origin),
   };

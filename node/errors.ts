@@ -17,6 +17,15 @@ export class ContentNotFoundError extends NodeError {
   }
 }
 
+/** An offline read met a block that is not in the local blockstore. */
+export class BlockNotLocalError extends NodeError {
+  readonly cid: string;
+  constructor(cid: string) {
+    super("NOT_FOUND", `${cid} is not in the local blockstore`);
+    this.cid = cid;
+  }
+}
+
 /** A manifest is malformed, of an unknown version, or its signature does not hold. */
 export class InvalidManifestError extends NodeError {
   constructor(message: string, options?: ErrorOptions) {

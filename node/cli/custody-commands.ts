@@ -10,7 +10,7 @@ import { generateKeyPair } from "../../crypto/index.js";
 import { connectChain } from "../chain/index.js";
 import { apiUrlOf, loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { collectKey, custodianPeers } from "../custody/licensee.js";
+import { collectKey, custodianGateways, custodianPeers } from "../custody/licensee.js";
 import { loadIdentity, resolvePassword } from "./identity.js";
 import { printJson, printLines, type CliIo } from "./io.js";
 import { apiClientFor, downloadDecrypted, verifiedManifest } from "./model-commands.js";
@@ -85,9 +85,12 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
       ...(options.custodianTimeout === undefined ? {} : { timeoutMs: Number(options.custodianTimeout) }),
     });
     step(`key from ${version.threshold} of ${version.custodians.length} custodians`);
-    // The custodians pinned the content: let the node fetch from them as well (best effort).
-    const peers = await custodianPeers(chain, version.custodians);
-    await Promise.all(peers.map((address) => client.json({ method: "POST", path: "/v1/peers", query: { address } }).catch(() => {})));
+    // The custodians pinned the content: let the node fetch from their peers and gateways too (best effort).
+    const [peers, gateways] = await Promise.all([custodianPeers(chain, version.custodians), custodianGateways(chain, version.custodians)]);
+    await Promise.all([
+      ...peers.map((address) => client.json({ method: "POST", path: "/v1/peers", query: { address } }).catch(() => {})),
+      ...gateways.map((url) => client.json({ method: "POST", path: "/v1/gateways", query: { url } }).catch(() => {})),
+    ]);
     let bytes: number;
     try {
       bytes = await downloadDecrypted(client, signed, key, options.output, query, io, options.json === true);

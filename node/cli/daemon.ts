@@ -44,6 +44,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       dataDir: config.dataDir,
       listen: config.listen,
       peers: config.peers,
+      gateways: config.gateways,
       onDialError: (address, error) => warn(`cannot reach peer ${address} (retrying): ${error.message}`),
     });
     cleanups.push(() => peer.stop());

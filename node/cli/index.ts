@@ -54,6 +54,7 @@ function program(io: CliIo): Command {
     .option("--api-port <port>", "API port, 0 for any free one (default 5480)")
     .option("--listen <multiaddr>", "libp2p listen address (repeatable or comma-separated)", collect)
     .option("--peer <multiaddr>", "peer to dial at start, with /p2p/<id> (repeatable or comma-separated)", collect)
+    .option("--gateway <url>", "trustless gateway to fetch blocks from, an http(s) origin (repeatable or comma-separated)", collect)
     .option("--body-limit <bytes>", "largest accepted upload")
     .option("--fetch-timeout <ms>", "idle timeout of reads from peers")
     .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")

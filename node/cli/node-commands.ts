@@ -43,6 +43,7 @@ export interface StartOptions extends CommonOptions {
   apiPort?: string;
   listen?: string[];
   peer?: string[];
+  gateway?: string[];
   bodyLimit?: string;
   fetchTimeout?: string;
   passwordFile?: string;
@@ -74,6 +75,7 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       ...(options.apiPort === undefined ? {} : { apiPort: options.apiPort }),
       listen: options.listen,
       peers: options.peer,
+      gateways: options.gateway,
       bodyLimit: options.bodyLimit,
       fetchTimeoutMs: options.fetchTimeout,
       rpcUrl: options.rpcUrl,
@@ -113,9 +115,15 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
 
   const stop = new AbortController();
   const onSignal = () => stop.abort();
+  // Last line of defence for a long-running node: a promise some library left rejected without a
+  // handler would end the process (Node's default), taking every other request with it. It is a
+  // bug wherever it comes from, so it is reported loudly, but the node keeps serving.
+  const onUnhandled = (reason: unknown) =>
+    io.stderr.write(`warning: unhandled rejection (a bug; the node keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
   if (io.handleSignals) {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    process.on("unhandledRejection", onUnhandled);
   }
   io.signal?.addEventListener("abort", onSignal, { once: true });
   if (io.signal?.aborted) onSignal();
@@ -124,6 +132,7 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("unhandledRejection", onUnhandled);
     io.signal?.removeEventListener("abort", onSignal);
     await node.stop();
   }

@@ -17,6 +17,7 @@ import {
 import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
 import { fetchModelToFile, readManifest } from "../models/fetch.js";
+import { gatewayOrigin } from "../storage/block-sources.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { callCustodian, custodianUrl } from "./client.js";
 import { custodyDomain } from "./custodian.js";
@@ -155,6 +156,23 @@ export async function custodianPeers(chain: ChainClient, custodians: readonly Ad
   return found.flat();
 }
 
+/**
+ * The custodians' registered endpoints as trustless gateways (every node serves /ipfs/ for what
+ * it holds, and they pinned the content). Endpoints that are not plain http(s) origins are skipped.
+ */
+export async function custodianGateways(chain: ChainClient, custodians: readonly Address[]): Promise<string[]> {
+  const found = await Promise.all(
+    custodians.map(async (custodian) => {
+      try {
+        return [gatewayOrigin(await endpointOf(chain, custodian))];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return [...new Set(found.flat())];
+}
+
 export interface AccessOptions {
   chain: ChainClient;
   modelId: bigint;
@@ -188,9 +206,10 @@ export async function accessModel(peer: StoragePeer, path: string, options: Acce
     const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
     if (version === null || state === null) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} version ${ticket.version} is not registered` });
     const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    // Connect to the custodians' peers too: they hold the content.
-    await Promise.all((await custodianPeers(chain, version.custodians)).map((address) => peer.dial(address).catch(() => {})));
-    const { manifest } = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal });
+    // The custodians hold the content: fetch from their peers (bitswap) and their gateways too.
+    const [peers, gateways] = await Promise.all([custodianPeers(chain, version.custodians), custodianGateways(chain, version.custodians)]);
+    await Promise.all(peers.map((address) => peer.dial(address).catch(() => {})));
+    const { manifest } = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways });
     const key = await collectKey({
       chain,
       ticket,
@@ -202,7 +221,7 @@ export async function accessModel(peer: StoragePeer, path: string, options: Acce
       signal: options.signal,
     });
     try {
-      await fetchModelToFile(peer, version.manifestCid, path, { key, expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal });
+      await fetchModelToFile(peer, version.manifestCid, path, { key, expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways });
     } finally {
       key.fill(0);
     }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { Readable } from "node:stream";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
+import { readContent, statContent } from "../storage/content-reader.js";
 import { clientGone, withDeadline, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseRange } from "./range.js";
@@ -19,13 +20,14 @@ export function contentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { cid } = parseInput(cidParam, request.params, "path");
     const query = parseInput(readQuery, request.query, "query");
     const ms = query.timeoutMs ?? ctx.fetchTimeoutMs;
-    const offline = query.offline === true;
     const signal = clientGone(reply);
-    if (offline && !(await ctx.peer.helia.blockstore.has(cid))) throw new ApiError(404, "NOT_FOUND", `${cid} is not in the local blockstore`);
+    // One session per response: its sources' health carries from the stat to the last leaf.
+    const session = ctx.peer.session({ offline: query.offline === true });
+    reply.raw.once("close", () => session.close());
 
-    const stat = await withDeadline(cid.toString(), ms, (inner) => ctx.peer.fs.stat(cid, { signal: inner, offline }), signal);
+    const stat = await withDeadline(cid.toString(), ms, (inner) => statContent(session, cid, inner), signal);
     if (stat.type === "directory") throw new ApiError(422, "NOT_A_FILE", `${cid} is a directory, not a file`);
-    const size = Number(stat.size);
+    const { size } = stat;
     let range;
     try {
       range = parseRange(request.headers.range, size);
@@ -43,7 +45,7 @@ export function contentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (end === start || request.method === "HEAD") return reply.send(Readable.from([]));
 
     const chunks = withIdleTimeout(
-      (inner) => ctx.peer.fs.cat(cid, { signal: inner, offset: start, length: end - start, offline }),
+      (inner) => readContent(session, cid, { signal: inner, offset: start, length: end - start }),
       ms,
       () => new ContentNotFoundError(cid.toString(), ms),
       signal,

@@ -23,6 +23,7 @@ export interface ErrorBody {
 /** Status of the library's stable codes (node/ and crypto/). */
 const STATUS_OF_CODE: Record<string, number> = {
   CONTENT_NOT_FOUND: 504,
+  NOT_FOUND: 404,
   INVALID_MANIFEST: 422,
   CONTENT_MISMATCH: 502,
   INVALID_ARGUMENT: 400,

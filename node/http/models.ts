@@ -4,14 +4,12 @@ import type { CID } from "multiformats/cid";
 import { Readable } from "node:stream";
 import { bytesToHex } from "viem";
 import type { z } from "zod";
-import { ContentNotFoundError } from "../errors.js";
-import { collectWithin } from "../idle-timeout.js";
 import { decodeSignedManifest, type SignedManifest } from "../models/manifest.js";
 import { publishWithCustody, rotateModel, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../storage/pins.js";
 import { publish, type PublishResult } from "../models/publish.js";
-import { clientGone, type ApiContext } from "./context.js";
+import { clientGone, withDeadline, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
 
@@ -111,15 +109,12 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
 }
 
 async function readBlock(ctx: ApiContext, cid: CID, ms: number, offline: boolean, signal: AbortSignal): Promise<Uint8Array> {
-  if (offline && !(await ctx.peer.helia.blockstore.has(cid))) throw new ApiError(404, "NOT_FOUND", `${cid} is not in the local blockstore`);
-  return collectWithin(
-    async function* (inner) {
-      yield* ctx.peer.helia.blockstore.get(cid, { signal: inner });
-    },
-    ms,
-    () => new ContentNotFoundError(cid.toString(), ms),
-    signal,
-  );
+  const session = ctx.peer.session({ offline });
+  try {
+    return await withDeadline(cid.toString(), ms, (inner) => session.get(cid, inner), signal);
+  } finally {
+    session.close();
+  }
 }
 
 /** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */

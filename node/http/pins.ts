@@ -1,10 +1,8 @@
 /** GET /v1/pins, POST /v1/pins/:cid (pins recursively, fetching from peers), DELETE /v1/pins/:cid. */
 import type { FastifyInstance } from "fastify";
 import type { CID } from "multiformats/cid";
-import { ContentNotFoundError } from "../errors.js";
-import { withIdleTimeout } from "../idle-timeout.js";
 import { leafAwareWalker } from "../storage/pin-walker.js";
-import { listPins, removePin } from "../storage/pins.js";
+import { fetchDag, listPins, removePin } from "../storage/pins.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { cidParam, parseInput, readQuery } from "./schemas.js";
@@ -23,16 +21,14 @@ export function pinRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const query = parseInput(readQuery.omit({ offline: true }), request.query, "query");
     const ms = query.timeoutMs ?? ctx.fetchTimeoutMs;
     const signal = clientGone(reply);
-    const pins = ctx.peer.helia.pins;
     // Already a pin of its own (a block that is only inside another pin gets its own pin here).
     if (await isPinRoot(ctx, cid, signal)) return { cid: cid.toString(), pinned: true, added: false };
-    // An idle timeout, like fetch: a large DAG may take long, but must keep moving.
-    // Our walker, as addPin/removePin use: Helia's default one rethrows a failed block fetch
-    // through a promise nobody awaits, so concurrent pins timing out crashed the node.
-    const walker = leafAwareWalker();
-    const blocks = withIdleTimeout((inner) => pins.add(cid, { signal: inner, walker, metadata: { source: "api" } }), ms, () => new ContentNotFoundError(cid.toString(), ms), signal);
-    for await (const _ of blocks) {
-      // each yielded CID is one block now stored and pinned
+    // An idle timeout, like fetch: a large DAG may take long, but must keep moving. The blocks
+    // come first, many at once; the pin walk is then local. Our walker, as addPin/removePin use:
+    // Helia's default one rethrows a failed block fetch through a promise nobody awaits.
+    await fetchDag(ctx.peer, cid, signal, { idleTimeoutMs: ms });
+    for await (const _ of ctx.peer.helia.pins.add(cid, { signal, walker: leafAwareWalker(), metadata: { source: "api" } })) {
+      // each yielded CID is one block now pinned
     }
     reply.code(201);
     return { cid: cid.toString(), pinned: true, added: true };

@@ -95,6 +95,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
     address: ctx.identity.address,
     publicKey: bytesToHex(ctx.identity.publicKey),
     version: NODE_VERSION,
+    // What this node's reads took from the network and from its own blockstore since it started.
+    transfer: ctx.peer.sources.totals,
   }));
   modelRoutes(app, ctx);
   contentRoutes(app, ctx);

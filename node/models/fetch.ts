@@ -1,25 +1,25 @@
 /**
  * Fetch: manifest CID -> signed manifest checked (signer = owner, or the owner the chain
- * names) -> key checked against the manifest's commitment -> content from the local blockstore
- * or from peers over bitswap, under an idle timeout -> every segment authenticated and
- * decrypted. Also byte ranges that fetch and decrypt only the segments they need.
+ * names) -> key checked against the manifest's commitment -> content leaf by leaf from the
+ * local blockstore or from many sources at once (connected peers over bitswap, trustless
+ * gateways), under an idle timeout -> every segment authenticated and decrypted. Also byte
+ * ranges that fetch and decrypt only the segments they need.
  */
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
-import { constantTimeEqual, HEADER_LENGTH, keyCommitment, open, SealedReader, WrongKeyError } from "../../crypto/index.js";
+import { constantTimeEqual, frameRange, HEADER_LENGTH, keyCommitment, open, SealedReader, sealedLayout, WrongKeyError } from "../../crypto/index.js";
 import { ContentMismatchError, ContentNotFoundError } from "../errors.js";
-import { collectWithin, withIdleTimeout } from "../idle-timeout.js";
-import { readLeaves } from "../storage/leaf-reader.js";
+import { withIdleTimeout } from "../idle-timeout.js";
+import type { FetchSession, FetchStats } from "../storage/block-fetcher.js";
+import { readContent } from "../storage/content-reader.js";
 import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
 import { parseCid } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
-/** Leaves (1 MiB frames) read ahead of the consumer while streaming a whole local model. */
-export const READ_AHEAD_BLOCKS = 16;
 
 export interface ManifestReadOptions {
   /** The owner the registry names; the manifest must be signed by it. */
@@ -27,26 +27,57 @@ export interface ManifestReadOptions {
   /** Idle timeout for network reads. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Trustless gateways to fetch from for this read, besides the peer's own sources. */
+  gateways?: readonly string[];
+  /** Reuse a session (its sources' health and its stats) instead of a fresh one per call. */
+  session?: FetchSession;
 }
 
 export interface FetchOptions extends ManifestReadOptions {
   key: Uint8Array;
+  /** Leaves in flight ahead of the consumer. */
+  readAhead?: number;
   onProgress?: (progress: { plaintextBytes: number; totalBytes: number }) => void;
 }
 
 const toCid = (value: CID | string): CID => (typeof value === "string" ? parseCid(value) : value);
 
+/** Runs `use` with the caller's session, or a fresh one that is closed afterwards. */
+async function withSession<T>(peer: StoragePeer, options: ManifestReadOptions, use: (session: FetchSession) => Promise<T>): Promise<T> {
+  if (options.session !== undefined) return use(options.session);
+  const session = peer.session({ gateways: options.gateways });
+  try {
+    return await use(session);
+  } finally {
+    session.close();
+  }
+}
+
+async function* sessionOf(peer: StoragePeer, options: ManifestReadOptions): AsyncGenerator<FetchSession, void, undefined> {
+  const session = options.session ?? peer.session({ gateways: options.gateways });
+  try {
+    yield session;
+  } finally {
+    if (options.session === undefined) session.close();
+  }
+}
+
 export async function readManifest(peer: StoragePeer, manifestCid: CID | string, options: ManifestReadOptions = {}): Promise<SignedManifest> {
   const cid = toCid(manifestCid);
   const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const bytes = await collectWithin(
-    async function* (signal) {
-      yield* peer.helia.blockstore.get(cid, { signal });
-    },
-    ms,
-    () => new ContentNotFoundError(cid.toString(), ms),
-    options.signal,
-  );
+  const bytes = await withSession(peer, options, async (session) => {
+    for await (const block of withIdleTimeout(
+      async function* (signal) {
+        yield await session.get(cid, signal);
+      },
+      ms,
+      () => new ContentNotFoundError(cid.toString(), ms),
+      options.signal,
+    )) {
+      return block;
+    }
+    throw new ContentNotFoundError(cid.toString(), ms);
+  });
   return decodeSignedManifest(bytes, options.expectedOwner);
 }
 
@@ -54,22 +85,13 @@ function checkKey(signed: SignedManifest, key: Uint8Array): void {
   if (!constantTimeEqual(keyCommitment(key), hexToBytes(signed.manifest.keyCommitment))) throw new WrongKeyError();
 }
 
-/**
- * The sealed bytes [start, end) of a manifest's content, from wherever they are. Whole reads
- * of content this peer holds (pinned: every block is local) stream leaf by leaf with bounded
- * read-ahead. Content from peers goes through the stock exporter, which asks bitswap for all
- * leaves at once: windowed wants stalled intermittently between processes (Helia bitswap 4),
- * and blocks from the network arrive slower than they decrypt, so its queue stays short.
- */
-function readSealed(peer: StoragePeer, signed: SignedManifest, local: boolean, options: ManifestReadOptions, start = 0, end?: number) {
+/** The sealed bytes [start, end) of a manifest's content, from wherever they are, under the idle timeout. */
+function readSealed(session: FetchSession, signed: SignedManifest, options: FetchOptions | ManifestReadOptions, start = 0, end?: number) {
   const { content, sealedSize } = signed.manifest;
   const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const whole = start === 0 && (end === undefined || end === sealedSize);
+  const readAhead = "readAhead" in options ? options.readAhead : undefined;
   return withIdleTimeout(
-    (signal) =>
-      whole && local
-        ? readLeaves(peer, content, READ_AHEAD_BLOCKS, signal)
-        : peer.fs.cat(content, { signal, offset: start, length: (end ?? sealedSize) - start }),
+    (signal) => readContent(session, content, { offset: start, length: (end ?? sealedSize) - start, readAhead, signal }),
     ms,
     () => new ContentNotFoundError(content.toString(), ms),
     options.signal,
@@ -77,11 +99,10 @@ function readSealed(peer: StoragePeer, signed: SignedManifest, local: boolean, o
 }
 
 /** Decrypts the content of a checked manifest, segment by segment. */
-async function* decrypt(peer: StoragePeer, cid: CID, signed: SignedManifest, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
-  const { modelId, plaintextSize } = signed.manifest;
-  const local = await peer.helia.pins.isPinned(cid);
+async function* decrypt(session: FetchSession, signed: SignedManifest, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const { modelId, plaintextSize, sealedSize } = signed.manifest;
   let received = 0;
-  for await (const plain of open(readSealed(peer, signed, local, options), { key: options.key, modelId: hexToBytes(modelId) })) {
+  for await (const plain of open(readSealed(session, signed, options, 0, sealedSize), { key: options.key, modelId: hexToBytes(modelId) })) {
     received += plain.length;
     if (received > plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
     options.onProgress?.({ plaintextBytes: received, totalBytes: plaintextSize });
@@ -91,34 +112,45 @@ async function* decrypt(peer: StoragePeer, cid: CID, signed: SignedManifest, opt
 }
 
 /** Streams the decrypted model. Throws before yielding anything when the key is wrong. */
-export async function* fetchModel(
-  peer: StoragePeer,
-  manifestCid: CID | string,
-  options: FetchOptions,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const cid = toCid(manifestCid);
-  const signed = await readManifest(peer, cid, options);
-  checkKey(signed, options.key);
-  yield* decrypt(peer, cid, signed, options);
-}
-
-/** Fetches to a file; the file appears (by rename) only once every segment checked out. */
-export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | string, path: string, options: FetchOptions): Promise<SignedManifest> {
-  const cid = toCid(manifestCid);
-  const signed = await readManifest(peer, cid, options);
-  checkKey(signed, options.key);
-  const temp = `${path}.${process.pid}.partial`;
-  try {
-    await pipeline(decrypt(peer, cid, signed, options), createWriteStream(temp, { mode: 0o600 }));
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+export async function* fetchModel(peer: StoragePeer, manifestCid: CID | string, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const session of sessionOf(peer, options)) {
+    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    checkKey(signed, options.key);
+    yield* decrypt(session, signed, options);
   }
-  return signed;
 }
 
-/** Plaintext bytes [start, end) of a model, fetching and decrypting only the frames needed. */
+export interface FetchResult {
+  signed: SignedManifest;
+  /** Where the blocks came from: already local, or which sources sent how much. */
+  stats: FetchStats;
+}
+
+/**
+ * Fetches to a file. The bytes go to `<path>.partial` and the file appears (by rename) only once
+ * every segment checked out. Every leaf fetched is kept in the blockstore as it arrives, so a
+ * fetch that was interrupted (even by kill -9) and is started again transfers only what is missing.
+ */
+export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | string, path: string, options: FetchOptions): Promise<FetchResult> {
+  return withSession(peer, options, async (session) => {
+    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    checkKey(signed, options.key);
+    const temp = `${path}.partial`;
+    try {
+      await pipeline(decrypt(session, signed, options), createWriteStream(temp, { mode: 0o600 }));
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { signed, stats: session.stats };
+  });
+}
+
+/**
+ * Plaintext bytes [start, end) of a model. The frames that hold the range are fetched first, in
+ * parallel from every source (into the blockstore), then decrypted and checked one by one locally.
+ */
 export async function* fetchRange(
   peer: StoragePeer,
   manifestCid: CID | string,
@@ -126,19 +158,29 @@ export async function* fetchRange(
   end: number | undefined,
   options: FetchOptions,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const signed = await readManifest(peer, manifestCid, options);
-  checkKey(signed, options.key);
-  const read = async (s: number, e: number) => {
-    const parts: Uint8Array[] = [];
-    for await (const part of readSealed(peer, signed, false, options, s, e)) parts.push(part);
-    return Buffer.concat(parts);
-  };
-  const reader = new SealedReader({
-    key: options.key,
-    modelId: hexToBytes(signed.manifest.modelId),
-    header: await read(0, HEADER_LENGTH),
-    sealedLength: signed.manifest.sealedSize,
-    read,
-  });
-  yield* reader.range(start, end);
+  for await (const session of sessionOf(peer, options)) {
+    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    checkKey(signed, options.key);
+    const { segmentSize, sealedSize, plaintextSize } = signed.manifest;
+    const read = async (s: number, e: number) => {
+      const parts: Uint8Array[] = [];
+      for await (const part of readSealed(session, signed, options, s, e)) parts.push(part);
+      return Buffer.concat(parts);
+    };
+    const last = Math.min(end ?? plaintextSize, plaintextSize);
+    if (last > start && start >= 0) {
+      const layout = sealedLayout(segmentSize, sealedSize);
+      const from = frameRange(layout, Math.floor(start / segmentSize)).start;
+      const to = frameRange(layout, Math.floor((last - 1) / segmentSize)).end;
+      for await (const part of readSealed(session, signed, options, from, to)) void part; // warms the blockstore
+    }
+    const reader = new SealedReader({
+      key: options.key,
+      modelId: hexToBytes(signed.manifest.modelId),
+      header: await read(0, HEADER_LENGTH),
+      sealedLength: sealedSize,
+      read,
+    });
+    yield* reader.range(start, end);
+  }
 }

@@ -20,35 +20,62 @@ import { createHeliaLight, type Helia } from "helia";
 import type { Libp2p } from "@libp2p/interface";
 import { join } from "node:path";
 import { FastFsBlockstore } from "./blockstore.js";
+import { FetchSession, type FetchSessionOptions } from "./block-fetcher.js";
 import { loadOrCreatePeerKey } from "./peer-key.js";
+import { SourceDirectory } from "./source-directory.js";
 
 export interface StoragePeerOptions {
   /** Where blocks, the datastore (pins) and the peer key live. */
   dataDir: string;
   /** libp2p listen addresses; default one TCP port on loopback. */
   listen?: string[];
-  /** Multiaddrs (with /p2p/<id>) of peers to keep connected to: dialled at start and redialled
-   * every `redialMs` while disconnected. An unreachable one is reported, never fatal. */
+  /** Multiaddrs (with /p2p/<id>) of peers to keep connected to: dialled at start, again as soon
+   * as one disconnects, and every `redialMs` while disconnected. An unreachable one is reported
+   * (once per outage), never fatal. */
   peers?: string[];
-  /** Told about each failed dial of a configured peer (default: a process warning). */
+  /** Trustless gateways (http(s) origins) to fetch blocks from, besides the peers. */
+  gateways?: string[];
+  /** Told about the first failed dial of each outage of a configured peer (default: a process warning). */
   onDialError?: (address: string, error: Error) => void;
   redialMs?: number;
 }
 
-/** How often configured peers that are not connected are dialled again. */
-export const DEFAULT_REDIAL_MS = 30_000;
+/**
+ * How often configured peers that are not connected are dialled again. Short, so a peer that
+ * restarts is back in use within seconds; a refused dial on a dead address costs next to nothing.
+ */
+export const DEFAULT_REDIAL_MS = 2_000;
+
+interface ConfiguredPeer {
+  address: string;
+  target: Multiaddr | undefined;
+  peerId: string | undefined;
+  dialing: boolean;
+  /** This outage was reported already. */
+  reported: boolean;
+}
 
 export type HeliaPeer = Helia & { libp2p: Libp2p };
 
 export class StoragePeer {
   readonly helia: HeliaPeer;
   readonly fs: UnixFS;
+  /** Where missing blocks can come from: connected peers and known gateways. */
+  readonly sources: SourceDirectory;
 
   #redial: NodeJS.Timeout | undefined;
+  #configured: ConfiguredPeer[] = [];
+  #onDialError: (address: string, error: Error) => void = () => {};
 
-  private constructor(helia: HeliaPeer) {
+  private constructor(helia: HeliaPeer, gateways: string[]) {
     this.helia = helia;
     this.fs = unixfs(helia);
+    this.sources = new SourceDirectory(helia, gateways);
+  }
+
+  /** A fetch session over this peer's sources (plus `gateways` for it alone); close it when done. */
+  session(options: FetchSessionOptions = {}): FetchSession {
+    return new FetchSession(this.helia, this.sources, options);
   }
 
   static async start(options: StoragePeerOptions): Promise<StoragePeer> {
@@ -73,32 +100,53 @@ export class StoragePeer {
     });
     const helia = withBitswap(withNet) as unknown as HeliaPeer;
     await helia.start();
-    const peer = new StoragePeer(helia);
+    const peer = new StoragePeer(helia, options.gateways ?? []);
     const peers = options.peers ?? [];
     if (peers.length > 0) {
-      const onDialError =
-        options.onDialError ?? ((address, error) => process.emitWarning(`cannot reach peer ${address}: ${error.message}`));
-      await peer.#connect(peers, onDialError);
-      peer.#redial = setInterval(() => void peer.#connect(peers, onDialError), options.redialMs ?? DEFAULT_REDIAL_MS);
+      peer.#onDialError = options.onDialError ?? ((address, error) => process.emitWarning(`cannot reach peer ${address}: ${error.message}`));
+      peer.#configured = peers.map((address) => peer.#configuredPeer(address));
+      await peer.#connect();
+      peer.#redial = setInterval(() => void peer.#connect(), options.redialMs ?? DEFAULT_REDIAL_MS);
       peer.#redial.unref();
+      // A configured peer that drops is dialled again at once (it may be restarting).
+      helia.libp2p.addEventListener("peer:disconnect", peer.#onDisconnect);
     }
     return peer;
   }
 
-  /** Dials each configured peer that is not connected, in parallel; failures are reported. */
-  async #connect(addresses: string[], onDialError: (address: string, error: Error) => void): Promise<void> {
+  #configuredPeer(address: string): ConfiguredPeer {
+    try {
+      const target = multiaddr(address);
+      const peerId = target.getComponents().find((c) => c.name === "p2p")?.value;
+      return { address, target, peerId, dialing: false, reported: false };
+    } catch (error) {
+      this.#onDialError(address, error as Error);
+      return { address, target: undefined, peerId: undefined, dialing: false, reported: true };
+    }
+  }
+
+  readonly #onDisconnect = (event: CustomEvent<{ toString(): string }>) => {
+    const id = event.detail.toString();
+    if (this.#configured.some((c) => c.peerId === id)) setTimeout(() => void this.#connect(), 100).unref();
+  };
+
+  /** Dials each configured peer that is not connected (and not being dialled), in parallel. */
+  async #connect(): Promise<void> {
     const connected = new Set(this.helia.libp2p.getConnections().map((c) => c.remotePeer.toString()));
     await Promise.all(
-      addresses.map(async (address) => {
-        let target: Multiaddr;
+      this.#configured.map(async (configured) => {
+        const { target, peerId } = configured;
+        if (target === undefined || configured.dialing || (peerId !== undefined && connected.has(peerId))) return;
+        configured.dialing = true;
         try {
-          target = multiaddr(address);
+          await this.dial(target);
+          configured.reported = false; // the next outage is reported again
         } catch (error) {
-          return onDialError(address, error as Error);
+          if (!configured.reported && this.helia.status === "started") this.#onDialError(configured.address, error as Error);
+          configured.reported = true;
+        } finally {
+          configured.dialing = false;
         }
-        const id = target.getComponents().find((c) => c.name === "p2p")?.value;
-        if (id !== undefined && connected.has(id)) return;
-        await this.dial(target).catch((error: Error) => onDialError(address, error));
       }),
     );
   }
@@ -118,6 +166,8 @@ export class StoragePeer {
 
   async stop(): Promise<void> {
     clearInterval(this.#redial);
+    this.helia.libp2p.removeEventListener("peer:disconnect", this.#onDisconnect);
+    this.sources.close();
     await this.helia.stop();
   }
 }
