@@ -14,7 +14,7 @@ import type { PublishJournal } from "../custody/publish-journal.js";
 import { contentRoutes } from "./content.js";
 import { custodyRoutes } from "./custody.js";
 import type { ApiContext } from "./context.js";
-import { toErrorReply } from "./errors.js";
+import { ApiError, toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
 import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
@@ -42,6 +42,14 @@ function crossOriginAllowed(request: FastifyRequest): boolean {
   if (path.startsWith("/v1/custody/")) return true;
   const read = request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
   return read && (path === "/health" || path === "/v1/node" || path.startsWith("/v1/manifests/") || path.startsWith("/v1/content/"));
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -81,6 +89,16 @@ export function createApi(options: ApiOptions): FastifyInstance {
             // with a text/plain 400, outside the API's JSON error shape; a lax one answers 204.
             strictPreflight: false }
         : { origin: false }),
+  });
+
+  // CORS headers only keep a page from reading answers: a "simple" cross-origin POST (no body
+  // type, no custom header) is still sent by browsers and would run. So a change requested from
+  // another origin than the node's own is refused before any handler sees it.
+  app.addHook("onRequest", async (request) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return;
+    if (crossOriginAllowed(request) || sameOrigin(origin, request.headers.host)) return;
+    throw new ApiError(403, "CROSS_ORIGIN_REFUSED", `${request.method} ${request.url.split("?")[0]} is not available to pages of other origins`);
   });
 
   app.setErrorHandler((error, _request, reply) => replyError(error, reply));

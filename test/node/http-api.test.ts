@@ -176,6 +176,22 @@ describe("node HTTP API", function () {
     assert.equal(pins.headers.get("access-control-allow-origin"), null);
   });
 
+  it("a change asked by a page of another origin is refused before it runs (simple requests need no preflight)", async () => {
+    const before = (await (await fetch(`${api.url}/v1/pins`)).json()) as { pins: unknown[] };
+    const cross = { origin: "https://evil.example" };
+    const pin = await fetch(`${api.url}/v1/pins/${published.contentCid}`, { method: "POST", headers: cross });
+    await expectError(pin, 403, "CROSS_ORIGIN_REFUSED");
+    const gateway = await fetch(`${api.url}/v1/gateways?url=${encodeURIComponent("https://evil.example")}`, { method: "POST", headers: cross });
+    await expectError(gateway, 403, "CROSS_ORIGIN_REFUSED");
+    assert.deepEqual(((await (await fetch(`${api.url}/v1/gateways`)).json()) as { gateways: string[] }).gateways, []);
+    assert.deepEqual(((await (await fetch(`${api.url}/v1/pins`)).json()) as { pins: unknown[] }).pins, before.pins, "nothing was pinned");
+    // The node's own pages (same origin) and the custody routes still may.
+    const own = await fetch(`${api.url}/v1/gateways?url=${encodeURIComponent("http://127.0.0.1:9")}`, { method: "POST", headers: { origin: api.url } });
+    assert.equal(own.status, 200);
+    assert.deepEqual(((await own.json()) as { gateways: string[] }).gateways, ["http://127.0.0.1:9"]);
+    assert.equal((await fetch(`${api.url}/v1/gateways?url=${encodeURIComponent("http://127.0.0.1:9")}`, { method: "DELETE" })).status, 200);
+  });
+
   it("bad uploads and parameters get 4xx JSON errors with stable codes", async () => {
     const post = (query: string, init: RequestInit = {}) =>
       fetch(`${api.url}/v1/models${query}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: randomBytes(100), ...init });
