@@ -13,6 +13,7 @@ import type { Custodian } from "../custody/custodian.js";
 import type { PublishJournal } from "../custody/publish-journal.js";
 import { contentRoutes } from "./content.js";
 import { custodyRoutes } from "./custody.js";
+import { gatewayRoutes } from "./gateway.js";
 import type { ApiContext } from "./context.js";
 import { ApiError, toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
@@ -34,14 +35,15 @@ export interface ApiOptions {
 
 /**
  * Routes a web page on any origin may call (dApps through the SDK): reading manifests and
- * ciphertext, node info, and the custody routes, which check every request against the chain.
+ * ciphertext (also as the trustless gateway's /ipfs/ blocks and CARs), node info, and the
+ * custody routes, which check every request against the chain.
  * Everything else (publish, pins, peers) stays same-origin: a page must not drive the operator's node.
  */
 function crossOriginAllowed(request: FastifyRequest): boolean {
   const path = request.url.split("?")[0]!;
   if (path.startsWith("/v1/custody/")) return true;
   const read = request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
-  return read && (path === "/health" || path === "/v1/node" || path.startsWith("/v1/manifests/") || path.startsWith("/v1/content/"));
+  return read && (path === "/health" || path === "/v1/node" || path.startsWith("/v1/manifests/") || path.startsWith("/v1/content/") || path.startsWith("/ipfs/"));
 }
 
 function sameOrigin(origin: string, host: string | undefined): boolean {
@@ -84,7 +86,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
   void app.register(cors, {
     delegator: (request, callback) =>
       callback(null, crossOriginAllowed(request)
-        ? { origin: "*", methods: ["GET", "HEAD", "POST"], allowedHeaders: ["content-type", "range"], exposedHeaders: ["content-range", "content-length", "accept-ranges"], maxAge: 600,
+        ? { origin: "*", methods: ["GET", "HEAD", "POST"], allowedHeaders: ["content-type", "range", "accept", "cache-control", "if-none-match"],
+            exposedHeaders: ["content-range", "content-length", "accept-ranges", "etag", "content-disposition", "content-location", "x-ipfs-path", "x-ipfs-roots"], maxAge: 600,
             // Not strict: a strict preflight refuses an OPTIONS without Origin/Access-Control-Request-Method
             // with a text/plain 400, outside the API's JSON error shape; a lax one answers 204.
             strictPreflight: false }
@@ -120,6 +123,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   contentRoutes(app, ctx);
   pinRoutes(app, ctx);
   peerRoutes(app, ctx);
+  gatewayRoutes(app, ctx);
   if (options.custodian !== undefined) custodyRoutes(app, options.custodian);
   return app;
 }
