@@ -1,14 +1,40 @@
 /**
- * A storage peer in its own process, for the bitswap benchmark: serves a data dir and prints
- * its multiaddrs as one JSON line; exits when its stdin closes.
- *   node --import tsx bench/io/serve-peer.ts DATA_DIR
+ * A serving peer in its own process: a data dir's blocks over bitswap and over the trustless
+ * gateway of its HTTP API. Counts the bytes it reads from its blockstore to serve (what it sent).
+ *   node --import tsx bench/io/serve-peer.ts '{"dataDir": "...", "listen": "/ip4/127.0.0.1/tcp/0"}'
+ * Prints {"event":"ready","addresses":[...],"api":URL}; on "stats" prints
+ * {"event":"stats","peakRssMiB","servedBytes"}; "reset" zeroes both; exits when stdin closes.
  */
+import { generatePrivateKey } from "viem/accounts";
+import { hexToBytes } from "viem";
+import { identityFromPrivateKey } from "../../crypto/index.js";
+import { startApi } from "../../node/http/server.js";
+import { FastFsBlockstore } from "../../node/storage/blockstore.js";
 import { StoragePeer } from "../../node/storage/storage-peer.js";
+import { commands, emit, rssSampler } from "./child.js";
 
-const peer = await StoragePeer.start({ dataDir: process.argv[2]! });
-console.log(JSON.stringify({ addresses: peer.addresses.map(String) }));
-process.stdin.resume();
-process.stdin.on("end", async () => {
-  await peer.stop();
-  process.exit(0);
+const config = JSON.parse(process.argv[2]!) as { dataDir: string; listen?: string };
+let servedBytes = 0;
+// Counting reads of whole blocks: every block served (bitswap or gateway) is read once here.
+const get = FastFsBlockstore.prototype.get;
+FastFsBlockstore.prototype.get = async function* (this: FastFsBlockstore, ...args: Parameters<typeof get>) {
+  for await (const chunk of get.apply(this, args)) {
+    servedBytes += chunk.length;
+    yield chunk;
+  }
+};
+
+const rss = rssSampler();
+const peer = await StoragePeer.start({ dataDir: config.dataDir, listen: [config.listen ?? "/ip4/127.0.0.1/tcp/0"] });
+const api = await startApi({ peer, identity: identityFromPrivateKey(hexToBytes(generatePrivateKey())), port: 0 });
+emit("ready", { addresses: peer.addresses.map(String), api: api.url, peerId: peer.peerId });
+await commands((line) => {
+  if (line === "stats") emit("stats", { peakRssMiB: rss.peakMiB(), servedBytes });
+  if (line === "reset") {
+    rss.reset();
+    servedBytes = 0;
+  }
 });
+await api.close();
+await peer.stop();
+process.exit(0);
