@@ -17,50 +17,16 @@ import { createUnsafe } from "multiformats/block";
 import type { BlockView } from "multiformats/block/interface";
 import type { CID } from "multiformats/cid";
 import { ContentMismatchError } from "../errors.js";
-import type { HeliaPeer } from "../storage/storage-peer.js";
+import { readLocal, type LocalBlockstore } from "../storage/local-blockstore.js";
 import { ApiError } from "./errors.js";
 import type { CarVariant, EntityBytes } from "./gateway-request.js";
 
-export type Blockstore = CarComponents["blockstore"];
+type Blockstore = LocalBlockstore;
 type Block = BlockView<unknown, number, number, 0 | 1>;
 
 const RAW_CODE = 0x55;
 /** Leaves read ahead of the CAR writer, per interior node being walked. */
 const READ_AHEAD = 4;
-
-/**
- * Helia's blockstore below its network layer. helia.blockstore is BlockStorage (the GC lock)
- * over NetworkedStorage (which asks the block brokers, bitswap, for a missing block unless told
- * `offline`) over IdentityBlockstore (inline identity CIDs) over our FastFsBlockstore. Each
- * wrapper has unwrap() (not in the interface type); the innermost store has none and has no
- * way to reach a peer. Throws when the layering is not what we expect, rather than risk
- * serving through the network layer.
- */
-export function localBlockstore(helia: HeliaPeer): Blockstore {
-  let store: unknown = helia.blockstore;
-  for (let depth = 0; depth < 2; depth++) {
-    const unwrap = (store as { unwrap?: unknown }).unwrap;
-    if (typeof unwrap !== "function") throw new Error("Helia's blockstore layering changed: cannot reach the local blockstore");
-    store = unwrap.call(store);
-  }
-  const local = store as Partial<Blockstore> & { unwrap?: unknown; blockBrokers?: unknown };
-  if (typeof local.get !== "function" || typeof local.has !== "function" || local.unwrap !== undefined || local.blockBrokers !== undefined) {
-    throw new Error("Helia's blockstore layering changed: cannot reach the local blockstore");
-  }
-  return local as Blockstore;
-}
-
-/** A block from the local blockstore, or undefined when it is not there. */
-export async function readLocal(store: Blockstore, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-  const parts: Uint8Array[] = [];
-  try {
-    for await (const part of store.get(cid, { signal })) parts.push(part);
-  } catch (error) {
-    if ((error as Error).name === "NotFoundError") return undefined;
-    throw error;
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}
 
 /** A child block went missing from the local blockstore during a CAR export. */
 class MissingBlockError extends Error {

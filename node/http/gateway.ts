@@ -12,7 +12,8 @@ import { Readable } from "node:stream";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { carStream } from "./gateway-car.js";
-import { exportStrategy, localBlockstore, readLocal, resolvePath, type Blockstore } from "./gateway-dag.js";
+import { localBlockstore, readLocal, type LocalBlockstore as Blockstore } from "../storage/local-blockstore.js";
+import { exportStrategy, resolvePath } from "./gateway-dag.js";
 import { canonicalLocation, gatewayContentType, gatewayEtag, ifNoneMatch, parseGatewayRequest, type GatewayRequest } from "./gateway-request.js";
 
 /** Path gateway spec: every immutable /ipfs/ response. */

@@ -66,6 +66,7 @@ interface RetrievingSession {
 interface SessionBroker {
   name: string;
   createSession(options: { providers: CID[] }): RetrievingSession;
+  announce?(cid: CID): Promise<void>;
 }
 
 /**

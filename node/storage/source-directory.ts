@@ -91,6 +91,11 @@ export class SourceDirectory {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Tells bitswap a block is here now: peers that asked us for it get it. */
+  async announce(cid: CID): Promise<void> {
+    await bitswapBroker(this.#helia).announce?.(cid);
+  }
+
   /** True when `bytes` hash to `cid` (with the hash function the CID names). */
   async verify(cid: CID, bytes: Uint8Array): Promise<boolean> {
     const hasher = await this.#helia.getHasher(cid.multihash.code);

@@ -18,7 +18,7 @@ import { hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { identityFromPrivateKey } from "../../crypto/index.js";
 import { carExportsInFlight } from "../../node/http/gateway-car.js";
-import { localBlockstore } from "../../node/http/gateway-dag.js";
+import { localBlockstore } from "../../node/storage/local-blockstore.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
 import { publish } from "../../node/models/publish.js";
 import { FastFsBlockstore } from "../../node/storage/blockstore.js";
