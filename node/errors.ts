@@ -17,6 +17,17 @@ export class ContentNotFoundError extends NodeError {
   }
 }
 
+/** A transfer that had started stopped before its end (the node's sources went quiet, or the node went away). */
+export class ContentInterruptedError extends NodeError {
+  constructor(cid: string, received: number, total: number, options?: ErrorOptions) {
+    super(
+      "CONTENT_INTERRUPTED",
+      `the node stopped sending ${cid} after ${received} of ${total} bytes: no source sent data within its idle timeout, or the node went away`,
+      options,
+    );
+  }
+}
+
 /** An offline read met a block that is not in the local blockstore. */
 export class BlockNotLocalError extends NodeError {
   readonly cid: string;

@@ -10,7 +10,7 @@ import { sha256 } from "multiformats/hashes/sha2";
 import { getAddress, hexToBytes, isAddress, isHex, type Address } from "viem";
 import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
 import { loadConfig, apiUrlOf } from "../config.js";
-import { ContentMismatchError, InvalidManifestError } from "../errors.js";
+import { ContentInterruptedError, ContentMismatchError, InvalidManifestError } from "../errors.js";
 import { decodeSignedManifest, type SignedManifest } from "../models/manifest.js";
 import { ApiClient } from "./api-client.js";
 import { printJson, printLines, progressBar, type CliIo } from "./io.js";
@@ -206,6 +206,12 @@ export async function fetchCommand(cidText: string, options: FetchCliOptions, io
   }
 }
 
+/** An HTTP body that ended before its Content-Length: a reset, a premature close, undici's "aborted"/"terminated". */
+function isCutShort(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "UND_ERR_SOCKET" || message === "aborted" || message === "terminated";
+}
+
 /** Streams the content from the API, decrypts and checks every segment here, writes `output`. */
 export async function downloadDecrypted(
   client: ApiClient,
@@ -221,9 +227,16 @@ export async function downloadDecrypted(
   const response = await client.send({ path: `/v1/content/${manifest.content}`, query });
   const progress = progressBar(io, json, "fetch", manifest.plaintextSize);
   let received = 0;
+  let sealedReceived = 0;
+  async function* sealed() {
+    for await (const chunk of response as AsyncIterable<Uint8Array>) {
+      sealedReceived += chunk.length;
+      yield chunk;
+    }
+  }
   // Decrypted here: the key never leaves this process. open() authenticates every segment.
   async function* plaintext() {
-    for await (const chunk of open(response as AsyncIterable<Uint8Array>, { key, modelId: hexToBytes(manifest.modelId) })) {
+    for await (const chunk of open(sealed(), { key, modelId: hexToBytes(manifest.modelId) })) {
       received += chunk.length;
       if (received > manifest.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
       progress.update(received);
@@ -231,13 +244,15 @@ export async function downloadDecrypted(
     }
     if (received !== manifest.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${manifest.plaintextSize}`);
   }
-  const temp = `${output}.${process.pid}.partial`;
+  const temp = `${output}.partial`;
   try {
     await pipeline(Readable.from(plaintext()), createWriteStream(temp, { mode: 0o600 }));
     await rename(temp, output); // the file appears only once every segment checked out
   } catch (error) {
     response.destroy();
     await rm(temp, { force: true });
+    // The node cuts a response it cannot finish (its sources went quiet past the idle timeout).
+    if (isCutShort(error)) throw new ContentInterruptedError(manifest.content.toString(), sealedReceived, manifest.sealedSize, { cause: error });
     throw error;
   } finally {
     progress.stop();

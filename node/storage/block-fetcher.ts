@@ -325,9 +325,12 @@ export class FetchSession {
     this.#pump();
   }
 
+  /** Cools a source down; failures while it is cooling already (its other attempts in flight) count as one. */
   #cool(state: SourceState): void {
+    const now = Date.now();
+    if (state.coolUntil > now) return;
     state.consecutiveFailures++;
-    state.coolUntil = Date.now() + Math.min(COOLDOWN_MAX_MS, COOLDOWN_MS * 2 ** (state.consecutiveFailures - 1));
+    state.coolUntil = now + Math.min(COOLDOWN_MAX_MS, COOLDOWN_MS * 2 ** (state.consecutiveFailures - 1));
   }
 
   /** An attempt whose source vanished: cancelled, and the request goes back to the queue. */
