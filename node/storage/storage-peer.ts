@@ -15,6 +15,7 @@ import { identify } from "@libp2p/identify";
 import { tls } from "@libp2p/tls";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
+import { MemoryDatastore } from "datastore-core/memory";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight, type Helia } from "helia";
 import type { Libp2p } from "@libp2p/interface";
@@ -88,7 +89,11 @@ export class StoragePeer {
     const light = createHeliaLight({ blockstore, datastore, codecs: [dagJson] });
     const withNet = withLibp2pLight(light, {
       privateKey,
-      datastore,
+      // libp2p's own datastore holds only its peer store, which rewrites a peer's record at
+      // every stream open (every bitswap message is a stream): on disk that was an open, read,
+      // write and rename per message on both sides. Kept in memory; configured peers are
+      // redialled from the config, and pins stay in Helia's datastore on disk.
+      datastore: new MemoryDatastore(),
       addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
       transports: [tcp()],
       // TLS first: its AES-GCM runs in OpenSSL with hardware support (~660 MB/s on one stream
