@@ -1,26 +1,19 @@
 /**
- * Publish: plaintext stream -> sealed stream (crypto/) -> UnixFS, one frame per raw leaf ->
- * blockstore -> signed manifest -> pinned. Streaming at constant memory; the manifest pin is
- * recursive, so it holds the content too.
+ * Publish: plaintext stream -> sealed frames (crypto/'s format), each one raw UnixFS leaf ->
+ * blockstore, and the storage-challenge tree over the sealed bytes -> signed manifest ->
+ * pinned. Streaming at constant memory, sealing and hashing on worker threads
+ * (sealed-leaves.ts); the manifest pin is recursive, so it holds the content too.
  */
 import { randomBytes } from "node:crypto";
 import type { CID } from "multiformats/cid";
-import { bytesToHex, type Hex, type LocalAccount } from "viem";
-import {
-  DEFAULT_SEGMENT_SIZE,
-  generateContentKey,
-  HEADER_LENGTH,
-  keyCommitment,
-  parseHeader,
-  seal,
-  type ByteSource,
-} from "../../crypto/index.js";
-import { frameChunker } from "./frame-chunker.js";
+import { bytesToHex, type LocalAccount } from "viem";
+import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, keyCommitment, type ByteSource } from "../../crypto/index.js";
+import { importLeaves } from "./leaf-import.js";
 import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
 import { addPin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
-import { StorageTreeSession } from "../storage/storage-tree-thread.js";
+import { sealLeaves } from "./sealed-leaves.js";
 
 export interface PublishProgress {
   plaintextBytes: number;
@@ -55,9 +48,8 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
   const key = options.key ?? generateContentKey();
   const modelId = options.modelId ?? new Uint8Array(randomBytes(32));
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const opened = createHeader({ key, modelId, segmentSize });
   const progress: PublishProgress = { plaintextBytes: 0, sealedBytes: 0 };
-  let header: Uint8Array | undefined;
-  const storageTree = new StorageTreeSession();
 
   async function* counted() {
     for await (const chunk of source) {
@@ -65,31 +57,16 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
       yield chunk;
     }
   }
-  async function* sealed() {
-    for await (const chunk of seal(counted(), { key, modelId, segmentSize })) {
-      header ??= chunk; // seal yields the header as its own first chunk
-      progress.sealedBytes += chunk.length;
-      await storageTree.update(chunk);
+  const sealed = sealLeaves(counted(), { opened, blockstore: peer.helia.blockstore, signal: options.signal });
+  async function* leaves() {
+    for await (const leaf of sealed.leaves) {
+      progress.sealedBytes += leaf.size;
       options.onProgress?.(progress);
-      yield chunk;
+      yield leaf;
     }
   }
-
-  let contentCid: CID;
-  let storage: { root: Hex; segmentCount: number };
-  try {
-    contentCid = await peer.fs.addByteStream(sealed(), {
-      rawLeaves: true,
-      leafType: "raw",
-      reduceSingleLeafToSelf: false,
-      chunker: frameChunker(segmentSize),
-      signal: options.signal,
-    });
-    if (header?.length !== HEADER_LENGTH) throw new Error("sealed stream yielded no header");
-    storage = await storageTree.root();
-  } finally {
-    storageTree.abort();
-  }
+  const contentCid = await importLeaves(peer.fs, leaves(), options.signal);
+  const storage = await sealed.storage;
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -102,7 +79,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     plaintextSize: progress.plaintextBytes,
     sealedSize: progress.sealedBytes,
     segmentSize,
-    noncePrefix: bytesToHex(parseHeader(header).noncePrefix),
+    noncePrefix: bytesToHex(opened.header.noncePrefix),
     keyCommitment: bytesToHex(keyCommitment(key)),
     storage: { root: storage.root, segmentSize: STORAGE_SEGMENT_SIZE },
     ...(options.weightsCommitment === undefined ? {} : { weightsCommitment: options.weightsCommitment }),

@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { buildStorageTree, storageSegments } from "../../contracts/storage-proof.js";
-import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, StorageTree, StorageTreeInputError } from "../../node/storage/storage-tree.js";
-import { StorageTreeSession } from "../../node/storage/storage-tree-thread.js";
+import {
+  hashSegments,
+  STORAGE_SEGMENT_SIZE,
+  StorageLeafHasher,
+  storageNode,
+  storageParent,
+  StorageTree,
+  StorageTreeInputError,
+} from "../../node/storage/storage-tree.js";
 import { chunked } from "../helpers/bytes.js";
 
 describe("node: storage-challenge tree", () => {
@@ -27,26 +34,39 @@ describe("node: storage-challenge tree", () => {
     );
   });
 
-  it("hashes on the worker thread to the same root, for concurrent sessions", async () => {
-    const inputs = [randomBytes(9 << 20), randomBytes(3 * STORAGE_SEGMENT_SIZE + 5), randomBytes(1)];
-    const roots = await Promise.all(
-      inputs.map(async (bytes) => {
-        const session = new StorageTreeSession();
-        for (const chunk of chunked(bytes, [1 << 20, 777, 5 << 20])) await session.update(chunk);
-        return session.root();
+  it("takes whole segments hashed elsewhere (hashSegments) for the same tree", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 * STORAGE_SEGMENT_SIZE }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), (size, a, b) => {
+        // Bytes [0, x) fed, segments [x/4096, y/4096) hashed apart, then the rest fed, as publish does.
+        const bytes = randomBytes(size);
+        const whole = Math.floor(size / STORAGE_SEGMENT_SIZE);
+        const [from, to] = [Math.min(a, b, whole), Math.min(Math.max(a, b), whole)];
+        const hasher = new StorageLeafHasher();
+        hasher.update(bytes.subarray(0, from * STORAGE_SEGMENT_SIZE));
+        hasher.appendLeaves(hashSegments(bytes.subarray(from * STORAGE_SEGMENT_SIZE, to * STORAGE_SEGMENT_SIZE), from), from);
+        hasher.update(bytes.subarray(to * STORAGE_SEGMENT_SIZE));
+        assert.equal(hasher.finish().root, buildStorageTree(storageSegments(bytes)).root);
       }),
+      { numRuns: 30 },
     );
-    for (const [i, bytes] of inputs.entries()) {
-      const hasher = new StorageLeafHasher();
-      hasher.update(bytes);
-      const tree = hasher.finish();
-      assert.deepEqual(roots[i], { root: tree.root, segmentCount: tree.segmentCount });
-    }
   });
 
-  it("refuses an empty stream and out-of-range proofs with StorageTreeInputError", async () => {
+  it("builds the root from its two halves alone (storageNode 1 and 2), for every tree shape", () => {
+    for (let n = 1; n <= 300; n++) {
+      const leaves = randomBytes(n * 32);
+      const root = StorageTree.fromLeaves(leaves).root;
+      assert.equal(`0x${Buffer.from(storageNode(leaves, 0)).toString("hex")}`, root, `node 0 of ${n}`);
+      if (n >= 2) assert.equal(storageParent(storageNode(leaves, 1), storageNode(leaves, 2)), root, `halves of ${n}`);
+    }
+    assert.throws(() => storageNode(randomBytes(64), 3), StorageTreeInputError);
+  });
+
+  it("refuses an empty stream, out-of-place leaves and out-of-range proofs with StorageTreeInputError", () => {
     assert.throws(() => new StorageLeafHasher().finish(), StorageTreeInputError);
-    await assert.rejects(new StorageTreeSession().root(), StorageTreeInputError);
+    const hasher = new StorageLeafHasher();
+    hasher.update(randomBytes(10));
+    assert.throws(() => hasher.appendLeaves(randomBytes(32), 0), StorageTreeInputError, "not at a segment boundary");
+    assert.throws(() => new StorageLeafHasher().appendLeaves(randomBytes(32), 1), StorageTreeInputError, "not the next segment");
     const tree = StorageTree.fromLeaves(randomBytes(3 * 32));
     assert.throws(() => tree.proof(3), StorageTreeInputError);
     assert.throws(() => tree.proof(-1), StorageTreeInputError);

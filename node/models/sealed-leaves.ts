@@ -1,0 +1,172 @@
+/**
+ * The raw leaves of a publish (the header, then one per sealed frame) and its storage tree,
+ * made at constant memory with every core busy. Plaintext is copied once, into a batch of
+ * consecutive frames in shared memory; a worker seals the batch in place and hashes it, for the
+ * frames' CIDs and the tree's leaves (frame-sealer.ts); then the main thread writes the frames
+ * from that memory and, in stream order, adds the batch's leaves to the tree, hashing itself
+ * only the segment that straddles two batches. A batch is ~4 MiB, so a thread is woken once per
+ * batch, not per frame, and at most MAX_BATCHES are in flight; nothing else is copied.
+ * The tree's last step, its root over all leaves, is split between two workers.
+ */
+import { hash } from "node:crypto";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { create as createDigest } from "multiformats/hashes/digest";
+import { sha256 } from "multiformats/hashes/sha2";
+import { InvalidArgumentError, TAG_LENGTH, type ByteSource, type OpenedHeader } from "../../crypto/index.js";
+import type { Hex } from "viem";
+import { STORAGE_SEGMENT_SIZE, StorageLeafHasher } from "../storage/storage-tree.js";
+import { segmentsWithin, type FrameBatch, type SealedBatch } from "./frame-batch.js";
+import { FrameSealer, SEALER_THREADS, storageRoot } from "./frame-sealer.js";
+
+export interface Leaf {
+  cid: CID;
+  /** Bytes in the leaf. */
+  size: number;
+}
+
+export interface LeafWriter {
+  put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }): unknown;
+}
+
+export interface SealedLeavesOptions {
+  /** The stream's header, from crypto's createHeader. */
+  opened: OpenedHeader;
+  blockstore: LeafWriter;
+  signal?: AbortSignal | undefined;
+}
+
+export interface TreeRoot {
+  root: Hex;
+  segmentCount: number;
+}
+
+export interface SealedLeaves {
+  /** The leaves in order, each once it is written and in the storage tree. */
+  leaves: AsyncGenerator<Leaf, void, undefined>;
+  /** The storage tree, built as soon as the last batch is in, while its frames are written.
+   * Rejects when `leaves` fails or is abandoned. */
+  storage: Promise<TreeRoot>;
+}
+
+const BATCH_BYTES = 4 << 20;
+// Two batches per sealing thread: one sealing while the other is written (16 MiB on 2 cores).
+const MAX_BATCHES = 2 * SEALER_THREADS;
+const HASH_LENGTH = 32;
+
+const rawCid = (digest: Uint8Array) => CID.createV1(raw.code, createDigest(sha256.code, digest));
+
+/**
+ * Seals `source` into leaves and its storage tree. On failure or abort `leaves` waits for the
+ * batches in flight before it rethrows, so nothing of this publish still runs when the caller
+ * sees the error.
+ */
+export function sealLeaves(source: ByteSource, options: SealedLeavesOptions): SealedLeaves {
+  const tree = new StorageLeafHasher();
+  let settle!: { resolve: (root: Promise<TreeRoot>) => void; reject: (error: Error) => void };
+  const storage = new Promise<TreeRoot>((resolve, reject) => (settle = { resolve, reject }));
+  storage.catch(() => {}); // the caller awaits it only after `leaves` succeeded
+  return { leaves: produce(source, options, tree, settle), storage };
+}
+
+async function* produce(
+  source: ByteSource,
+  options: SealedLeavesOptions,
+  tree: StorageLeafHasher,
+  storage: { resolve: (root: Promise<TreeRoot>) => void; reject: (error: Error) => void },
+): AsyncGenerator<Leaf, void, undefined> {
+  const { opened, blockstore, signal } = options;
+  const segmentSize = opened.header.segmentSize;
+  const frameLength = segmentSize + TAG_LENGTH;
+  const framesPerBatch = Math.max(1, Math.floor(BATCH_BYTES / frameLength));
+  const sealer = new FrameSealer(opened);
+  const free: Uint8Array[] = [];
+  const inFlight: Array<Promise<Leaf[]>> = [];
+  // The tree takes the stream in order: each batch is added after the one before it was.
+  let fedTree: Promise<unknown> = Promise.resolve();
+  const addToTree = (batch: FrameBatch, sealed: SealedBatch) => {
+    const bytes = batch.slot.subarray(0, sealer.sealedLength(batch));
+    const offset = sealer.streamOffset(batch);
+    const [first, end] = segmentsWithin(offset, bytes.length);
+    if (first === end) return tree.update(bytes); // no whole segment inside
+    tree.update(bytes.subarray(0, first * STORAGE_SEGMENT_SIZE - offset));
+    tree.appendLeaves(sealed.leaves, sealed.firstSegment);
+    tree.update(bytes.subarray(end * STORAGE_SEGMENT_SIZE - offset));
+  };
+
+  const admit = (batchLeaves: Promise<Leaf[]>) => {
+    batchLeaves.catch(() => {}); // awaited in order below; an early failure must not count as unhandled
+    inFlight.push(batchLeaves);
+  };
+  const write = async (cid: CID, bytes: Uint8Array): Promise<Leaf> => {
+    await blockstore.put(cid, bytes, { signal });
+    return { cid, size: bytes.length };
+  };
+
+  const header = opened.header.bytes;
+  tree.update(header);
+  admit(write(rawCid(hash("sha256", header, "buffer")), header).then((leaf) => [leaf]));
+
+  const dispatch = (batch: FrameBatch) => {
+    const sealed = sealer.seal(batch);
+    const inTree = Promise.all([sealed, fedTree]).then(([reply]) => addToTree(batch, reply));
+    fedTree = inTree;
+    admit(
+      sealed.then(async ({ digests }) => {
+        const writes: Array<Promise<Leaf>> = [];
+        for (let j = 0; j < batch.count; j++) {
+          const cid = rawCid(digests.subarray(j * HASH_LENGTH, (j + 1) * HASH_LENGTH));
+          writes.push(write(cid, batch.slot.subarray(...sealer.frameRange(batch, j))));
+        }
+        const [written] = await Promise.all([Promise.all(writes), inTree]);
+        free.push(batch.slot); // written and in the tree: the memory may take the next batch
+        return written;
+      }),
+    );
+  };
+
+  let done = false;
+  try {
+    const newBatch = (firstIndex: number): FrameBatch => ({
+      slot: free.pop() ?? new Uint8Array(new SharedArrayBuffer(framesPerBatch * frameLength)),
+      firstIndex,
+      count: 1,
+      lastLength: 0,
+      final: false,
+    });
+    let batch = newBatch(0);
+    for await (const chunk of source) {
+      signal?.throwIfAborted();
+      if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError("stream chunks must be Uint8Array (or Buffer)");
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (batch.lastLength === segmentSize) {
+          // Strictly more than a segment: a later byte exists, so this one is not the final one.
+          if (batch.count === framesPerBatch) {
+            dispatch(batch);
+            while (inFlight.length >= MAX_BATCHES) yield* await inFlight.shift()!;
+            batch = newBatch(batch.firstIndex + batch.count);
+          } else {
+            batch.count++;
+            batch.lastLength = 0;
+          }
+        }
+        const take = Math.min(segmentSize - batch.lastLength, chunk.length - offset);
+        batch.slot.set(chunk.subarray(offset, offset + take), (batch.count - 1) * frameLength + batch.lastLength);
+        batch.lastLength += take;
+        offset += take;
+      }
+    }
+    signal?.throwIfAborted();
+    batch.final = true;
+    dispatch(batch);
+    storage.resolve(fedTree.then(() => storageRoot(tree.finishLeaves())));
+    while (inFlight.length > 0) yield* await inFlight.shift()!;
+    done = true;
+  } finally {
+    if (!done) {
+      await Promise.allSettled([...inFlight, fedTree]);
+      storage.reject(new Error("the sealed stream did not complete"));
+    }
+  }
+}
