@@ -28,11 +28,24 @@ const rss = rssSampler();
 const peer = await StoragePeer.start({ dataDir: config.dataDir, listen: [config.listen ?? "/ip4/127.0.0.1/tcp/0"] });
 const api = await startApi({ peer, identity: identityFromPrivateKey(hexToBytes(generatePrivateKey())), port: 0 });
 emit("ready", { addresses: peer.addresses.map(String), api: api.url, peerId: peer.peerId });
-await commands((line) => {
-  if (line === "stats") emit("stats", { peakRssMiB: rss.peakMiB(), servedBytes });
+/** MV_BENCH_PROFILE=DIR: a CPU profile from each "reset" to the next "stats" goes to DIR. */
+const profileDir = process.env.MV_BENCH_PROFILE;
+const inspector = profileDir === undefined ? undefined : new (await import("node:inspector/promises")).Session();
+inspector?.connect();
+await commands(async (line) => {
+  if (line === "stats") {
+    if (inspector !== undefined) {
+      const { profile } = await inspector.post("Profiler.stop");
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(`${profileDir}/serve-${process.pid}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+    }
+    emit("stats", { peakRssMiB: rss.peakMiB(), servedBytes });
+  }
   if (line === "reset") {
     rss.reset();
     servedBytes = 0;
+    await inspector?.post("Profiler.enable");
+    await inspector?.post("Profiler.start");
   }
 });
 await api.close();
