@@ -7,7 +7,7 @@ import { hash } from "node:crypto";
 import { TAG_LENGTH } from "../../crypto/sealed/format.js";
 import { gcmSeal, segmentNonce } from "../../crypto/sealed/segment.js";
 import { hashSegments, STORAGE_SEGMENT_SIZE, storageNode } from "../storage/storage-tree.js";
-import { serveRequests } from "./worker-thread.js";
+import { serveRequests } from "../storage/worker-thread.js";
 import { batchStreamOffset, sealedFrameRange, segmentsWithin, type FrameBatch, type FrameRequest, type SealedBatch } from "./frame-batch.js";
 
 const HASH_LENGTH = 32;

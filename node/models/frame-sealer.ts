@@ -10,7 +10,7 @@ import type { Hex } from "viem";
 import { TAG_LENGTH } from "../../crypto/sealed/format.js";
 import type { OpenedHeader } from "../../crypto/sealed/header.js";
 import { storageParent } from "../storage/storage-tree.js";
-import { sharedWorker, siblingModule, type WorkerThread } from "./worker-thread.js";
+import { sharedWorker, siblingModule, type WorkerThread } from "../storage/worker-thread.js";
 import { batchStreamOffset, sealedFrameRange, type FrameBatch, type FrameRequest, type SealedBatch } from "./frame-batch.js";
 
 const HASH_LENGTH = 32;

@@ -18,7 +18,7 @@ import type { SourceDirectory } from "./source-directory.js";
 import type { HeliaPeer } from "./storage-peer.js";
 
 /** Blocks one source may have in flight for one fetch. */
-export const SOURCE_CONCURRENCY = { bitswap: 16, gateway: 8 } as const;
+export const SOURCE_CONCURRENCY = { bitswap: 16, gateway: 16 } as const;
 /** Hedge after this many times the source's smoothed latency... */
 const HEDGE_FACTOR = 4;
 /** ...but never sooner than this, and before any sample, after HEDGE_INITIAL_MS. */
@@ -138,10 +138,10 @@ export class FetchSession {
       return local;
     }
     if (this.#offline) throw new BlockNotLocalError(cid.toString());
-    const bytes = await this.#fetch(cid, signal);
+    const fetched = await this.#fetch(cid, signal);
     // Stored before anyone reads it (resume needs it there), then announced: peers that want
     // it from us (a fetch chained through this node) get it now.
-    await this.#local.put(cid, bytes, { signal });
+    const bytes = await this.#directory.ingest.store(cid, fetched, signal);
     await this.#directory.announce(cid);
     return bytes;
   }

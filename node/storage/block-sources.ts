@@ -123,20 +123,24 @@ function oneGatewayRouting(origin: string): Routing {
   } as unknown as Routing; // the broker calls findProviders only
 }
 
+/** Checks bytes against a CID; may move them to another thread, so the bytes to use come back. */
+export type BlockVerifier = (cid: CID, bytes: Uint8Array) => Promise<{ matches: boolean; bytes: Uint8Array }>;
+
 /**
  * One trustless gateway, through Helia's own block broker (@helia/trustless-gateway-client):
- * `GET <origin>/ipfs/<cid>?format=raw` with `Accept: application/vnd.ipld.raw`, at most 2 MiB,
- * the body hashed against the CID. A wrong body is reported as `corrupt` so the fetch drops
- * the gateway.
+ * `GET <origin>/ipfs/<cid>?format=raw` with `Accept: application/vnd.ipld.raw`, at most 2 MiB.
+ * The body is checked against the CID here (on the ingest worker, block-ingest.ts) rather than in
+ * the broker's validateFn hook, which runs on the main thread; a wrong body is `corrupt`, so the
+ * fetch drops the gateway.
  */
 export class GatewaySource implements BlockSource {
   readonly kind = "gateway";
   readonly id: string;
   readonly origin: string;
   readonly #broker: BlockBroker;
-  readonly #verify: (cid: CID, bytes: Uint8Array) => Promise<boolean>;
+  readonly #verify: BlockVerifier;
 
-  constructor(origin: string, logger: ComponentLogger, verify: (cid: CID, bytes: Uint8Array) => Promise<boolean>) {
+  constructor(origin: string, logger: ComponentLogger, verify: BlockVerifier) {
     this.origin = gatewayOrigin(origin);
     this.id = `gateway:${this.origin}`;
     // allowLocal/allowInsecure: the operator named this gateway (or the chain did); loopback and
@@ -146,25 +150,17 @@ export class GatewaySource implements BlockSource {
   }
 
   async get(cid: CID, signal: AbortSignal): Promise<Uint8Array> {
-    let corrupt = false;
     let bytes: Uint8Array;
     try {
-      bytes = await this.#broker.retrieve!(cid, {
-        signal,
-        validateFn: async (block: Uint8Array) => {
-          if (!(await this.#verify(cid, block))) {
-            corrupt = true;
-            throw new Error("block does not match its CID");
-          }
-        },
-      });
+      bytes = await this.#broker.retrieve!(cid, { signal });
     } catch (error) {
       if (isAbort(signal)) throw signal.reason;
-      if (corrupt) throw new SourceFailure("corrupt", `gateway ${this.origin} sent a block that does not match ${cid}`);
       const message = messageOf(error instanceof AggregateError ? (error.errors[0] ?? error) : error);
       if (/\b404\b/.test(message)) throw new SourceFailure("missing", `gateway ${this.origin} does not have ${cid}`);
       throw new SourceFailure("failed", `gateway ${this.origin}: ${message}`, { cause: error });
     }
-    return bytes;
+    const checked = await this.#verify(cid, bytes);
+    if (!checked.matches) throw new SourceFailure("corrupt", `gateway ${this.origin} sent a block that does not match ${cid}`);
+    return checked.bytes;
   }
 }

@@ -6,7 +6,9 @@
  */
 import type { ComponentLogger, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import { BlockIngest } from "./block-ingest.js";
 import { BitswapPeerSource, bitswapBroker, GatewaySource, gatewayOrigin, type BlockSource } from "./block-sources.js";
+import { localBlockstore } from "./local-blockstore.js";
 import type { HeliaPeer } from "./storage-peer.js";
 
 /** Largest number of gateways a node keeps (configured plus added). */
@@ -31,9 +33,14 @@ export class SourceDirectory {
     for (const listener of this.#listeners) listener();
   };
 
-  constructor(helia: HeliaPeer, gateways: readonly string[] = []) {
+  /** Where fetched blocks are checked and stored (off the main thread when it can). */
+  readonly ingest: BlockIngest;
+
+  /** `blocksDir`: the FastFsBlockstore's directory, which the ingest worker may write into. */
+  constructor(helia: HeliaPeer, gateways: readonly string[] = [], blocksDir?: string) {
     this.#helia = helia;
     this.#logger = helia.logger;
+    this.ingest = new BlockIngest(localBlockstore(helia), blocksDir, (cid, bytes) => this.#verifyHere(cid, bytes));
     for (const url of gateways) this.addGateway(url);
     helia.libp2p.addEventListener("peer:connect", this.#notify);
     helia.libp2p.addEventListener("peer:disconnect", this.#onDisconnect);
@@ -49,7 +56,7 @@ export class SourceDirectory {
     const origin = gatewayOrigin(url);
     if (this.#gateways.has(origin)) return origin;
     if (this.#gateways.size >= MAX_GATEWAYS) this.#gateways.delete(this.#gateways.keys().next().value!); // oldest goes
-    this.#gateways.set(origin, new GatewaySource(origin, this.#logger, (cid, bytes) => this.verify(cid, bytes)));
+    this.#gateways.set(origin, new GatewaySource(origin, this.#logger, (cid, bytes) => this.ingest.verify(cid, bytes)));
     this.#notify();
     return origin;
   }
@@ -66,7 +73,7 @@ export class SourceDirectory {
 
   /** A gateway source for `url` whether or not the directory keeps it (a fetch's own gateways). */
   gatewaySource(url: string): GatewaySource {
-    return this.#gateways.get(gatewayOrigin(url)) ?? new GatewaySource(url, this.#logger, (cid, bytes) => this.verify(cid, bytes));
+    return this.#gateways.get(gatewayOrigin(url)) ?? new GatewaySource(url, this.#logger, (cid, bytes) => this.ingest.verify(cid, bytes));
   }
 
   /** Every source usable now: connected peers first, then gateways. */
@@ -96,8 +103,8 @@ export class SourceDirectory {
     await bitswapBroker(this.#helia).announce?.(cid);
   }
 
-  /** True when `bytes` hash to `cid` (with the hash function the CID names). */
-  async verify(cid: CID, bytes: Uint8Array): Promise<boolean> {
+  /** True when `bytes` hash to `cid` (with the hash function the CID names), on this thread. */
+  async #verifyHere(cid: CID, bytes: Uint8Array): Promise<boolean> {
     const hasher = await this.#helia.getHasher(cid.multihash.code);
     const digest = await hasher.digest(bytes, { truncate: cid.multihash.digest.byteLength });
     return Buffer.from(digest.digest).equals(cid.multihash.digest);

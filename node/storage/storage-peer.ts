@@ -68,10 +68,10 @@ export class StoragePeer {
   #configured: ConfiguredPeer[] = [];
   #onDialError: (address: string, error: Error) => void = () => {};
 
-  private constructor(helia: HeliaPeer, gateways: string[]) {
+  private constructor(helia: HeliaPeer, gateways: string[], blocksDir: string) {
     this.helia = helia;
     this.fs = unixfs(helia);
-    this.sources = new SourceDirectory(helia, gateways);
+    this.sources = new SourceDirectory(helia, gateways, blocksDir);
   }
 
   /** A fetch session over this peer's sources (plus `gateways` for it alone); close it when done. */
@@ -105,7 +105,7 @@ export class StoragePeer {
     });
     const helia = withBitswap(withNet) as unknown as HeliaPeer;
     await helia.start();
-    const peer = new StoragePeer(helia, options.gateways ?? []);
+    const peer = new StoragePeer(helia, options.gateways ?? [], blockstore.path);
     const peers = options.peers ?? [];
     if (peers.length > 0) {
       peer.#onDialError = options.onDialError ?? ((address, error) => process.emitWarning(`cannot reach peer ${address}: ${error.message}`));
