@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import * as dagPb from "@ipld/dag-pb";
+import { NextToLast } from "blockstore-fs/sharding";
 import type { CID } from "multiformats/cid";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { SOURCE_CONCURRENCY } from "../../node/storage/block-fetcher.js";
@@ -104,6 +105,34 @@ describe("node: fetching from many sources at once", function () {
     } finally {
       await liar.close();
     }
+  });
+
+  it("a peer whose blocks are corrupted is routed around over bitswap: its wrong blocks are never used", async () => {
+    // E holds a copy whose leaves are damaged on disk; bitswap names a received block by its
+    // hash, so a damaged leaf never answers our want and the fetch takes it from B.
+    const dirE = await fixture.dataDir();
+    const e = await fixture.start({ dataDir: dirE, peers: [b.addresses[0]!.toString()] });
+    await addPin(e, published.manifestCid);
+    const leaves = (await blocksOf(b, published)).slice(2);
+    const damaged = leaves.filter((_, i) => i % 3 === 0);
+    for (const cid of damaged) {
+      const { dir, file } = new NextToLast().encode(cid);
+      const path = join(dirE, "blocks", dir, file);
+      const bytes = await readFile(path);
+      bytes[bytes.length - 1]! ^= 0xff;
+      await writeFile(path, bytes);
+    }
+    const d = await fixture.start({ peers: [e, b].map((p) => p.addresses[0]!.toString()) });
+    const session = d.session();
+    const got = await collect(fetchModel(d, published.manifestCid, { key: published.key, session, timeoutMs: 30_000 }));
+    const { stats } = session;
+    session.close();
+    assert.ok(got.equals(data), "exactly the model, although E sent damaged leaves");
+    const fromE = stats.sources[`bitswap:${e.peerId}`]!;
+    const fromB = stats.sources[`bitswap:${b.peerId}`]!;
+    assert.ok(fromB.blocks >= damaged.length, `B served at least the ${damaged.length} leaves E has damaged: ${JSON.stringify(stats.sources)}`);
+    assert.ok(fromE.blocks <= leaves.length + 2 - damaged.length, "no block E damaged was taken from E");
+    for (const cid of damaged) assert.ok(await d.helia.blockstore.has(cid), `D stored the good ${cid}`);
   });
 
   it("an interrupted fetch resumes: what is in the blockstore is not fetched again, the file appears only whole", async () => {
