@@ -3,7 +3,8 @@
  *   publish vs a plain UnixFS import of the same file (same 1 MiB leaves, same blockstore);
  *   local fetch + decrypt vs a plain UnixFS cat;
  *   fetch + decrypt from a peer in another process over bitswap, over its trustless gateway
- *   (HTTP), from three peers at once, and over bitswap through a proxy that adds 50 ms of RTT;
+ *   (HTTP), from three peers at once (every route, bitswap only, gateways only), and over bitswap
+ *   through a proxy that adds 50 ms of RTT;
  *   time to the first plaintext byte of a network fetch;
  *   kill -9 of a fetching process at 50 %, restart, fetch again: what was sent twice;
  *   peak RSS of publish + fetch at 256 MiB and 1 GiB, and of the serving and the fetching
@@ -72,6 +73,8 @@ async function main() {
   const http = await rounds(count, () => gatewayFetch(served));
   const copies = [served, await copyOf(served), await copyOf(served)];
   const multi = await rounds(count, () => multiSourceFetch(copies));
+  const multiBitswap = await rounds(count, () => multiSourceFetch(copies, "bitswap"));
+  const multiGateways = await rounds(count, () => multiSourceFetch(copies, "gateways"));
   const rtt = await delayedFetch(served, Number(values["rtt-ms"]) / 2);
   const resume = await resumeAfterKill(served);
   await cleanup(); // the 256 MiB copies go before the 1 GiB model is written
@@ -95,6 +98,8 @@ async function main() {
     httpMBps: http.mbps,
     httpRatio: http.mbps / median(local.map((l) => l.fetchMBps)),
     multiSourceMBps: multi.mbps,
+    multiSourceBitswapMBps: multiBitswap.mbps,
+    multiSourceGatewaysMBps: multiGateways.mbps,
     bitswapMBps50msRtt: rtt.mbps,
     resumeRefetchedMiB: resume.refetchedMiB,
     rss256MiB: rss256,
@@ -112,6 +117,8 @@ async function main() {
   console.log(`bitswap, 1 source                    ${f(figures.bitswapMBps)}      (rounds: ${bitswap.all.map((x) => x.toFixed(0)).join(", ")})`);
   console.log(`trustless gateway (HTTP), 1 source   ${f(figures.httpMBps)}       ${f(figures.fetchMBps)}   ${figures.httpRatio.toFixed(3)}  (vs local fetch+decrypt)`);
   console.log(`3 sources (bitswap + gateways)       ${f(figures.multiSourceMBps)}      blocks per source: ${perSource}`);
+  console.log(`3 sources, bitswap only              ${f(figures.multiSourceBitswapMBps)}`);
+  console.log(`3 sources, gateways only             ${f(figures.multiSourceGatewaysMBps)}`);
   console.log(`bitswap, ${values["rtt-ms"]} ms RTT (delaying proxy)    ${f(figures.bitswapMBps50msRtt)}`);
   console.log(`bitswap, 1 source, ${values["big-mib"]} MiB           ${f(figures.bitswapMBps1GiB)}`);
   console.log(`\nfirst plaintext byte of a network fetch: ${figures.firstByteMs.toFixed(0)} ms (median, bitswap)`);

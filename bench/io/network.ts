@@ -135,11 +135,14 @@ export async function gatewayFetch(served: Served): Promise<FetchFigures> {
   }
 }
 
-/** Three serving processes holding copies; the fetcher may use their bitswap and their gateways. */
-export async function multiSourceFetch(copies: Served[]): Promise<FetchFigures> {
+/** Three serving processes holding copies; the fetcher may use their bitswap, their gateways, or both. */
+export async function multiSourceFetch(copies: Served[], routes: "all" | "bitswap" | "gateways" = "all"): Promise<FetchFigures> {
   const servers = await Promise.all(copies.map((copy) => serve(copy.dataDir)));
   try {
-    return await measured(copies[0]!, servers, { peers: servers.map((s) => s.addresses[0]!), gateways: servers.map((s) => s.api) });
+    return await measured(copies[0]!, servers, {
+      peers: routes === "gateways" ? [] : servers.map((s) => s.addresses[0]!),
+      gateways: routes === "bitswap" ? [] : servers.map((s) => s.api),
+    });
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
   }
