@@ -9,7 +9,7 @@
  * the disk goes), SubgraphExporter walks breadth-first, and UnixFSExporter's offset/length
  * compares file offsets with offsets relative to each interior node (wrong below two levels).
  */
-import { BlockExporter, type CarComponents, type ExportStrategy } from "@helia/car";
+import { BlockExporter, type ExportStrategy } from "@helia/car";
 import type { CodecLoader } from "@helia/interface";
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
