@@ -17,6 +17,7 @@ import { InvalidArgumentError, TAG_LENGTH, type ByteSource, type OpenedHeader } 
 import type { Hex } from "viem";
 import { STORAGE_SEGMENT_SIZE, StorageLeafHasher } from "../storage/storage-tree.js";
 import { segmentsWithin, type FrameBatch, type SealedBatch } from "./frame-batch.js";
+import { releaseSlot, takeSlot } from "./batch-slots.js";
 import { FrameSealer, SEALER_THREADS, storageRoot } from "./frame-sealer.js";
 
 export interface Leaf {
@@ -80,7 +81,8 @@ async function* produce(
   const frameLength = segmentSize + TAG_LENGTH;
   const framesPerBatch = Math.max(1, Math.floor(BATCH_BYTES / frameLength));
   const sealer = new FrameSealer(opened);
-  const free: Uint8Array[] = [];
+  /** Every slot this publish holds; all go back to the pool when it ends, however it ends. */
+  const held = new Set<Uint8Array>();
   const inFlight: Array<Promise<Leaf[]>> = [];
   // The tree takes the stream in order: each batch is added after the one before it was.
   let fedTree: Promise<unknown> = Promise.resolve();
@@ -118,23 +120,27 @@ async function* produce(
           const cid = rawCid(digests.subarray(j * HASH_LENGTH, (j + 1) * HASH_LENGTH));
           writes.push(write(cid, batch.slot.subarray(...sealer.frameRange(batch, j))));
         }
-        const [written] = await Promise.all([Promise.all(writes), inTree]);
-        free.push(batch.slot); // written and in the tree: the memory may take the next batch
-        return written;
+        // Every write settled before the slot may go: one still reading it while the next batch
+        // overwrites it would store wrong bytes under a valid CID.
+        const [results] = await Promise.all([Promise.allSettled(writes), inTree.catch(() => {})]);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed !== undefined) throw failed.reason;
+        await inTree;
+        held.delete(batch.slot);
+        releaseSlot(batch.slot); // written and in the tree: the memory may take the next batch
+        return results.map((r) => (r as PromiseFulfilledResult<Leaf>).value);
       }),
     );
   };
 
   let done = false;
   try {
-    const newBatch = (firstIndex: number): FrameBatch => ({
-      slot: free.pop() ?? new Uint8Array(new SharedArrayBuffer(framesPerBatch * frameLength)),
-      firstIndex,
-      count: 1,
-      lastLength: 0,
-      final: false,
-    });
-    let batch = newBatch(0);
+    const newBatch = async (firstIndex: number): Promise<FrameBatch> => {
+      const slot = await takeSlot(framesPerBatch * frameLength, signal);
+      held.add(slot);
+      return { slot, firstIndex, count: 1, lastLength: 0, final: false };
+    };
+    let batch = await newBatch(0);
     for await (const chunk of source) {
       signal?.throwIfAborted();
       if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError("stream chunks must be Uint8Array (or Buffer)");
@@ -145,7 +151,7 @@ async function* produce(
           if (batch.count === framesPerBatch) {
             dispatch(batch);
             while (inFlight.length >= MAX_BATCHES) yield* await inFlight.shift()!;
-            batch = newBatch(batch.firstIndex + batch.count);
+            batch = await newBatch(batch.firstIndex + batch.count);
           } else {
             batch.count++;
             batch.lastLength = 0;
@@ -168,5 +174,8 @@ async function* produce(
       await Promise.allSettled([...inFlight, fedTree]);
       storage.reject(new Error("the sealed stream did not complete"));
     }
+    // Slots of batches that failed, or were never sent: nothing uses them now.
+    for (const slot of held) releaseSlot(slot);
+    held.clear();
   }
 }

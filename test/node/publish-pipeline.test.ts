@@ -14,6 +14,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { buildStorageTree, storageSegments } from "../../contracts/storage-proof.js";
 import { ChunkQueue, DEFAULT_SEGMENT_SIZE, HEADER_LENGTH, joinPieces, seal, TAG_LENGTH } from "../../crypto/index.js";
 import { fetchModel } from "../../node/models/fetch.js";
+import { MAX_SLOTS, slotsMade } from "../../node/models/batch-slots.js";
 import { publish } from "../../node/models/publish.js";
 import { listPins } from "../../node/storage/pins.js";
 import { assertBytes, chunked, collect, unhex } from "../helpers/bytes.js";
@@ -117,6 +118,19 @@ describe("node: publish pipeline equals the reference path", function () {
       const { manifest } = published.signed;
       const sealed = await collect(peer.fs.cat(published.contentCid));
       assert.equal(manifest.storage.root, buildStorageTree(storageSegments(sealed)).root, `storage root ${i}`);
+      assertBytes(await collect(fetchModel(peer, published.manifestCid, { key: published.key })), models[i]!, `model ${i}`);
+    }
+  });
+
+  it("every publish takes its shared memory from one bounded pool: many small ones add none, many at once wait their turn", async () => {
+    const peer = await fixture.start();
+    for (let i = 0; i < 40; i++) await publish(peer, [randomBytes(100)], { owner });
+    assert.ok(slotsMade() <= MAX_SLOTS, `${slotsMade()} slots after 40 small publishes`);
+    // More publishes at once than the pool can hold batches for: they all finish, exactly.
+    const models = Array.from({ length: 6 }, (_, i) => randomBytes(9 * MiB + i));
+    const results = await Promise.all(models.map((model) => publish(peer, chunked(model, [300_000]), { owner })));
+    assert.ok(slotsMade() <= MAX_SLOTS, `${slotsMade()} slots after 6 concurrent publishes`);
+    for (const [i, published] of results.entries()) {
       assertBytes(await collect(fetchModel(peer, published.manifestCid, { key: published.key })), models[i]!, `model ${i}`);
     }
   });
