@@ -44,6 +44,13 @@ export class InvalidManifestError extends NodeError {
   }
 }
 
+/** The CID is not a UnixFS file: another codec (a manifest, say), or a directory. */
+export class NotAFileError extends NodeError {
+  constructor(message: string) {
+    super("NOT_A_FILE", message);
+  }
+}
+
 /** The fetched content does not match what the manifest says (size, layout, key). */
 export class ContentMismatchError extends NodeError {
   constructor(message: string) {

@@ -24,6 +24,7 @@ export interface ErrorBody {
 const STATUS_OF_CODE: Record<string, number> = {
   CONTENT_NOT_FOUND: 504,
   NOT_FOUND: 404,
+  NOT_A_FILE: 422,
   INVALID_MANIFEST: 422,
   CONTENT_MISMATCH: 502,
   INVALID_ARGUMENT: 400,

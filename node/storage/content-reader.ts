@@ -9,7 +9,7 @@
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
 import type { CID } from "multiformats/cid";
-import { ContentMismatchError } from "../errors.js";
+import { ContentMismatchError, NotAFileError } from "../errors.js";
 import type { FetchSession } from "./block-fetcher.js";
 
 const RAW_CODE = 0x55;
@@ -32,7 +32,8 @@ export type ContentStat = { type: "file"; size: number } | { type: "directory" }
 /** A piece of the file in order: bytes already known, or a raw leaf to fetch and slice. */
 type Piece = { bytes: Uint8Array } | { cid: CID; size: number; start: number; end: number };
 
-function unixfsOf(cid: CID, block: Uint8Array): { node: dagPb.PBNode; unixfs: UnixFS } {
+/** The dag-pb node and its UnixFS data; a root that is neither is not a file, an inner node that is neither is broken content. */
+function unixfsOf(cid: CID, block: Uint8Array, root = false): { node: dagPb.PBNode; unixfs: UnixFS } {
   let node: dagPb.PBNode;
   let unixfs: UnixFS;
   try {
@@ -40,7 +41,7 @@ function unixfsOf(cid: CID, block: Uint8Array): { node: dagPb.PBNode; unixfs: Un
     if (node.Data === undefined) throw new Error("no UnixFS data");
     unixfs = UnixFS.unmarshal(node.Data);
   } catch {
-    throw new ContentMismatchError(`${cid} is not a UnixFS node`);
+    throw root ? new NotAFileError(`${cid} is not a UnixFS file`) : new ContentMismatchError(`${cid} is not a UnixFS node`);
   }
   return { node, unixfs };
 }
@@ -49,10 +50,10 @@ function unixfsOf(cid: CID, block: Uint8Array): { node: dagPb.PBNode; unixfs: Un
 export async function statContent(session: FetchSession, root: CID, signal: AbortSignal): Promise<ContentStat> {
   const block = await session.get(root, signal);
   if (root.code === RAW_CODE) return { type: "file", size: block.length };
-  if (root.code !== dagPb.code) throw new ContentMismatchError(`${root} is not UnixFS content`);
-  const { unixfs } = unixfsOf(root, block);
+  if (root.code !== dagPb.code) throw new NotAFileError(`${root} is not UnixFS content (codec 0x${root.code.toString(16)})`);
+  const { unixfs } = unixfsOf(root, block, true);
   if (unixfs.type === "directory" || unixfs.type === "hamt-sharded-directory") return { type: "directory" };
-  if (unixfs.type !== "file" && unixfs.type !== "raw") throw new ContentMismatchError(`${root} is a UnixFS ${unixfs.type}, not a file`);
+  if (unixfs.type !== "file" && unixfs.type !== "raw") throw new NotAFileError(`${root} is a UnixFS ${unixfs.type}, not a file`);
   return { type: "file", size: Number(unixfs.fileSize()) };
 }
 
@@ -97,7 +98,7 @@ async function* pieces(session: FetchSession, cid: CID, size: number | undefined
 export async function* readContent(session: FetchSession, root: CID, options: ContentReadOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
   const stat = await statContent(session, root, options.signal);
-  if (stat.type !== "file") throw new ContentMismatchError(`${root} is a directory, not a file`);
+  if (stat.type !== "file") throw new NotAFileError(`${root} is a directory, not a file`);
   const from = Math.min(options.offset ?? 0, stat.size);
   const to = Math.min(stat.size, from + (options.length ?? stat.size));
   if (to <= from) return;

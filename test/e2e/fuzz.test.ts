@@ -59,6 +59,16 @@ const DOCUMENTED: Record<string, number[]> = {
   INVALID_MANIFEST: [422],
   NOT_A_FILE: [422],
   CONTENT_NOT_FOUND: [504],
+  // a change asked with an Origin header that is not the node's own
+  CROSS_ORIGIN_REFUSED: [403],
+  // the trustless gateway (/ipfs/)
+  FORMAT_REQUIRED: [400],
+  NOT_ACCEPTABLE: [406],
+  NOT_CACHED: [412],
+  PATH_NOT_SUPPORTED: [400],
+  ENTITY_BYTES_OUT_OF_RANGE: [400],
+  UNSUPPORTED_CODEC: [400],
+  NOT_IMPLEMENTED: [501],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -413,6 +423,9 @@ const KNOWN_PATHS = [
   "/v1/peers",
   "/v1/peers",
   "/v1/peers/",
+  "/v1/gateways",
+  "/ipfs/bafkqaaa",
+  "/ipfs/",
   "/v1/custody/deposits",
   "/v1/custody/releases",
   "/v1/custody/shares",
@@ -441,7 +454,7 @@ const KNOWN_PATHS = [
 ] as const;
 
 function pathArb(known: Known) {
-  const routed = fc.tuple(fc.constantFrom("/v1/manifests/", "/v1/content/", "/v1/pins/"), cidArb(known)).map(([route, cid]) => route + cid);
+  const routed = fc.tuple(fc.constantFrom("/v1/manifests/", "/v1/content/", "/v1/pins/", "/ipfs/"), cidArb(known)).map(([route, cid]) => route + cid);
   const segments = fc
     .array(fc.string({ unit: fc.constantFrom(..."abcXYZ0189-._~!$&'()*+,;=:@", "%41", "%2F", "%2f", "%00", "%FF", "%C3%A9", "%zz", "%", ".."), maxLength: 12 }), {
       minLength: 1,

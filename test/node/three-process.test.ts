@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexToBytes } from "viem";
 import { HEADER_LENGTH, SealedReader } from "../../crypto/index.js";
 import { assertBytes, collect } from "../helpers/bytes.js";
 import { TEST_SCRYPT_N } from "./fixtures/cli.js";
+import { freePort } from "./fixtures/cluster.js";
 import { ProcessFixture, type Daemon } from "../../scripts/lib/processes.js";
 
 const LOOPBACK = "/ip4/127.0.0.1/tcp/0";
@@ -32,17 +31,6 @@ interface Reply {
   status: number;
   headers: Headers;
   body: Buffer;
-}
-
-/** A TCP port that was free a moment ago (B listens on it across its restart). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
