@@ -29,7 +29,7 @@ import { collectShares, type CustodyDomain } from "./custody.js";
 import { keyCommitment } from "./derive.js";
 import { generateRecipientKey } from "./ecies.js";
 import { abortedError, SdkError } from "./errors.js";
-import { checkManifestBlock, decodeSignedManifest, parseCid, type Manifest, type SignedManifest } from "./manifest.js";
+import { checkManifestBlock, decodeSignedManifest, isDirectoryManifest, parseCid, type Manifest, type SignedManifest } from "./manifest.js";
 import { request, requestBytes, type FetchLike } from "./node-api.js";
 import { fieldSignals, groth16Calldata, verifierAbi, verifyGroth16, type Groth16Proof, type Groth16VerificationKey, type ProofKind } from "./proofs.js";
 import { iterateStream, openSealed } from "./sealed.js";
@@ -537,6 +537,7 @@ export function createModelvaultClient<
     if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) {
       throw new SdkError("WRONG_KEY", "the key does not match the manifest's key commitment");
     }
+    if (isDirectoryManifest(manifest)) throw new SdkError("NOT_A_FILE", "a directory model: open one of its files");
     const response = await request(fetchFn, nodeUrl, `v1/content/${manifest.content}`, {
       query: { timeoutMs: options.timeoutMs?.toString() },
       signal: options.signal,

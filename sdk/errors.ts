@@ -26,6 +26,8 @@ export type SdkErrorCode =
   | "INVALID_MANIFEST"
   /** The content contradicts the manifest (size) or the node sent nonsense. */
   | "CONTENT_MISMATCH"
+  /** A whole-file read of a directory model (read one of its files). */
+  | "NOT_A_FILE"
   /** The node found no peer with the CID in time (its 504). */
   | "CONTENT_NOT_FOUND"
   /** The node could not be reached, or answered without a readable body. */

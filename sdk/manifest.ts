@@ -8,46 +8,24 @@ import * as dagJson from "@ipld/dag-json";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CID } from "multiformats/cid";
 import { isAddressEqual, keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
-import { z } from "zod";
+import { checkManifest, type Manifest } from "../crypto/manifest-schema.js";
 import { constantTimeEqual } from "./bytes.js";
 import { SdkError } from "./errors.js";
 
-export const MANIFEST_FORMAT = "modelvault/manifest/1";
+/** The schema is the node's own (crypto/manifest-schema.ts, free of Node built-ins). */
+export {
+  DIRECTORY_MANIFEST_FORMAT,
+  isDirectoryManifest,
+  MANIFEST_FORMAT,
+  manifestSchema,
+  type DirectoryFile,
+  type DirectoryManifest,
+  type FileManifest,
+  type Manifest,
+} from "../crypto/manifest-schema.js";
 /** Multicodec of dag-json and multihash of sha2-256. */
 const DAG_JSON_CODE = 0x0129;
 const SHA2_256_CODE = 0x12;
-
-const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`), `${bytes}-byte lowercase hex`) as unknown as z.ZodType<Hex>;
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address") as unknown as z.ZodType<Address>;
-const cid = z.custom<CID>((v) => CID.asCID(v) !== null, "a CID");
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-/** The same schema as node/models/manifest.ts. */
-export const manifestSchema = z
-  .object({
-    format: z.literal(MANIFEST_FORMAT),
-    modelId: hex(32),
-    version: z.number().int().min(1),
-    name: z.string().max(200).optional(),
-    owner: address,
-    cipher: z.literal("aes-256-gcm-stream/1"),
-    content: cid,
-    plaintextSize: count,
-    sealedSize: count,
-    segmentSize: z.number().int().min(1).max(2 ** 24),
-    noncePrefix: hex(7),
-    keyCommitment: hex(32),
-    storage: z.object({ root: hex(32), segmentSize: z.literal(4096) }).strict(),
-    weightsCommitment: z.string().regex(/^[0-9]{1,78}$/).optional(),
-    custodians: z.array(address).max(64),
-    threshold: z.number().int().min(0).max(255),
-  })
-  .strict()
-  .refine((m) => (m.custodians.length === 0 ? m.threshold === 0 : m.threshold >= 1 && m.threshold <= m.custodians.length), {
-    message: "threshold must be 1..custodians (or 0 without custodians)",
-  });
-
-export type Manifest = z.infer<typeof manifestSchema>;
 
 export interface SignedManifest {
   manifest: Manifest;
@@ -94,12 +72,9 @@ export async function decodeSignedManifest(bytes: Uint8Array, expectedOwner?: Ad
   if (typeof value !== "object" || value === null || typeof value.signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(value.signature)) {
     throw new SdkError("INVALID_MANIFEST", "manifest block lacks a signature");
   }
-  const parsed = manifestSchema.safeParse(value.manifest);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SdkError("INVALID_MANIFEST", `manifest ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
-  const manifest = parsed.data;
+  const parsed = checkManifest(value.manifest);
+  if (!parsed.ok) throw new SdkError("INVALID_MANIFEST", parsed.message);
+  const manifest = parsed.manifest;
   const signature = value.signature as Hex;
   // The digest is over the manifest exactly as stored (dag-json is canonical: sorted keys).
   const digest = keccak256(dagJson.encode(value.manifest));

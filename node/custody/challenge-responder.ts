@@ -8,6 +8,7 @@ import type { Address, Hex } from "viem";
 import type { ChainClient, EventFollower } from "../chain/index.js";
 import { ChainRevertError } from "../chain/index.js";
 import { readManifest } from "../models/fetch.js";
+import { readSealedSpan } from "../models/sealed-span.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE, StorageLeafHasher, type StorageTree } from "../storage/storage-tree.js";
 
@@ -75,9 +76,14 @@ export class ChallengeResponder {
     if (tree.segmentCount !== v.segmentCount) throw new Error(`challenge ${challengeId}: stored content has ${tree.segmentCount} segments, chain says ${v.segmentCount}`);
     const { manifest } = await readManifest(peer, v.manifestCid);
     const offset = Number(index) * STORAGE_SEGMENT_SIZE;
-    const length = Math.min(STORAGE_SEGMENT_SIZE, manifest.sealedSize - offset);
+    const end = Math.min(offset + STORAGE_SEGMENT_SIZE, manifest.sealedSize);
     const parts: Uint8Array[] = [];
-    for await (const chunk of peer.fs.cat(manifest.content, { offset, length, signal: AbortSignal.timeout(30_000) })) parts.push(chunk);
+    const session = peer.session();
+    try {
+      for await (const chunk of readSealedSpan(session, manifest, offset, end, AbortSignal.timeout(30_000))) parts.push(chunk);
+    } finally {
+      session.close();
+    }
     const segment = Buffer.concat(parts);
     const proof: Hex[] = tree.proof(Number(index));
     const answered = await chain.respondChallenge(challengeId, segment, proof);
@@ -102,7 +108,12 @@ export class ChallengeResponder {
       tree = (async () => {
         const { manifest } = await readManifest(this.#options.peer, manifestCid);
         const hasher = new StorageLeafHasher();
-        for await (const chunk of this.#options.peer.fs.cat(manifest.content, { signal: AbortSignal.timeout(10 * 60_000) })) hasher.update(chunk);
+        const session = this.#options.peer.session();
+        try {
+          for await (const chunk of readSealedSpan(session, manifest, 0, manifest.sealedSize, AbortSignal.timeout(10 * 60_000))) hasher.update(chunk);
+        } finally {
+          session.close();
+        }
         return hasher.finish();
       })();
       tree.catch(() => this.#trees.delete(manifestCid));

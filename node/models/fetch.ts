@@ -11,11 +11,12 @@ import { pipeline } from "node:stream/promises";
 import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
 import { constantTimeEqual, frameRange, HEADER_LENGTH, keyCommitment, open, SealedReader, sealedLayout, WrongKeyError } from "../../crypto/index.js";
-import { ContentMismatchError, ContentNotFoundError } from "../errors.js";
+import { ContentMismatchError, ContentNotFoundError, NotAFileError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
 import type { FetchSession, FetchStats } from "../storage/block-fetcher.js";
 import { readContent } from "../storage/content-reader.js";
-import { decodeSignedManifest, type SignedManifest } from "./manifest.js";
+import { fileKey } from "../../crypto/directory.js";
+import { decodeSignedManifest, fileModel, isDirectoryManifest, type FileManifest, type SignedManifest } from "./manifest.js";
 import { parseCid } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 
@@ -85,24 +86,30 @@ function checkKey(signed: SignedManifest, key: Uint8Array): void {
   if (!constantTimeEqual(keyCommitment(key), hexToBytes(signed.manifest.keyCommitment))) throw new WrongKeyError();
 }
 
-/** The sealed bytes [start, end) of a manifest's content, from wherever they are, under the idle timeout. */
-function readSealed(session: FetchSession, signed: SignedManifest, options: FetchOptions | ManifestReadOptions, start = 0, end?: number) {
-  const { content, sealedSize } = signed.manifest;
+/** One sealed stream of a model: the content of a format-1 manifest, or one file of a format-2 one. */
+interface SealedStream {
+  cid: CID;
+  sealedSize: number;
+  plaintextSize: number;
+}
+
+/** Bytes [start, end) of a sealed stream, from wherever they are, under the idle timeout. */
+function readSealed(session: FetchSession, stream: SealedStream, options: FetchOptions | ManifestReadOptions, start = 0, end?: number) {
   const ms = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const readAhead = "readAhead" in options ? options.readAhead : undefined;
   return withIdleTimeout(
-    (signal) => readContent(session, content, { offset: start, length: (end ?? sealedSize) - start, readAhead, signal }),
+    (signal) => readContent(session, stream.cid, { offset: start, length: (end ?? stream.sealedSize) - start, readAhead, signal }),
     ms,
-    () => new ContentNotFoundError(content.toString(), ms),
+    () => new ContentNotFoundError(stream.cid.toString(), ms),
     options.signal,
   );
 }
 
-/** Decrypts the content of a checked manifest, segment by segment. */
-async function* decrypt(session: FetchSession, signed: SignedManifest, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
-  const { modelId, plaintextSize, sealedSize } = signed.manifest;
+/** Decrypts a sealed stream segment by segment, under `key`, checking its size. */
+async function* decrypt(session: FetchSession, stream: SealedStream, key: Uint8Array, modelId: Uint8Array, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const { plaintextSize } = stream;
   let received = 0;
-  for await (const plain of open(readSealed(session, signed, options, 0, sealedSize), { key: options.key, modelId: hexToBytes(modelId) })) {
+  for await (const plain of open(readSealed(session, stream, options), { key, modelId })) {
     received += plain.length;
     if (received > plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
     options.onProgress?.({ plaintextBytes: received, totalBytes: plaintextSize });
@@ -111,12 +118,39 @@ async function* decrypt(session: FetchSession, signed: SignedManifest, options: 
   if (received !== plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${plaintextSize}`);
 }
 
+const contentOf = (manifest: FileManifest): SealedStream => ({ cid: manifest.content, sealedSize: manifest.sealedSize, plaintextSize: manifest.plaintextSize });
+
+/**
+ * Streams one file of a directory model, decrypted with fileKey(content key, path). `options.key`
+ * is the version's content key. Throws before yielding anything when the key is wrong.
+ */
+export async function* fetchDirectoryFile(
+  peer: StoragePeer,
+  model: CID | string | SignedManifest,
+  path: string,
+  options: FetchOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const session of sessionOf(peer, options)) {
+    const signed = typeof model === "object" && "manifest" in model ? model : await readManifest(peer, model, { ...options, session });
+    checkKey(signed, options.key);
+    if (!isDirectoryManifest(signed.manifest)) throw new NotAFileError("a one-file model has no paths: fetch the model itself");
+    const file = signed.manifest.files.find((f) => f.path === path);
+    if (file === undefined) throw new ContentMismatchError(`the model has no file ${JSON.stringify(path)}`);
+    const key = fileKey(options.key, path);
+    try {
+      yield* decrypt(session, file, key, hexToBytes(signed.manifest.modelId), options);
+    } finally {
+      key.fill(0);
+    }
+  }
+}
+
 /** Streams the decrypted model. Throws before yielding anything when the key is wrong. */
 export async function* fetchModel(peer: StoragePeer, manifestCid: CID | string, options: FetchOptions): AsyncGenerator<Uint8Array, void, undefined> {
   for await (const session of sessionOf(peer, options)) {
-    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    const signed = fileModel(await readManifest(peer, manifestCid, { ...options, session }));
     checkKey(signed, options.key);
-    yield* decrypt(session, signed, options);
+    yield* decrypt(session, contentOf(signed.manifest), options.key, hexToBytes(signed.manifest.modelId), options);
   }
 }
 
@@ -133,11 +167,11 @@ export interface FetchResult {
  */
 export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | string, path: string, options: FetchOptions): Promise<FetchResult> {
   return withSession(peer, options, async (session) => {
-    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    const signed = fileModel(await readManifest(peer, manifestCid, { ...options, session }));
     checkKey(signed, options.key);
     const temp = `${path}.partial`;
     try {
-      await pipeline(decrypt(session, signed, options), createWriteStream(temp, { mode: 0o600 }));
+      await pipeline(decrypt(session, contentOf(signed.manifest), options.key, hexToBytes(signed.manifest.modelId), options), createWriteStream(temp, { mode: 0o600 }));
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });
@@ -159,12 +193,12 @@ export async function* fetchRange(
   options: FetchOptions,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   for await (const session of sessionOf(peer, options)) {
-    const signed = await readManifest(peer, manifestCid, { ...options, session });
+    const signed = fileModel(await readManifest(peer, manifestCid, { ...options, session }));
     checkKey(signed, options.key);
     const { segmentSize, sealedSize, plaintextSize } = signed.manifest;
     const read = async (s: number, e: number) => {
       const parts: Uint8Array[] = [];
-      for await (const part of readSealed(session, signed, options, s, e)) parts.push(part);
+      for await (const part of readSealed(session, contentOf(signed.manifest), options, s, e)) parts.push(part);
       return Buffer.concat(parts);
     };
     const last = Math.min(end ?? plaintextSize, plaintextSize);
@@ -172,7 +206,7 @@ export async function* fetchRange(
       const layout = sealedLayout(segmentSize, sealedSize);
       const from = frameRange(layout, Math.floor(start / segmentSize)).start;
       const to = frameRange(layout, Math.floor((last - 1) / segmentSize)).end;
-      for await (const part of readSealed(session, signed, options, from, to)) void part; // warms the blockstore
+      for await (const part of readSealed(session, contentOf(signed.manifest), options, from, to)) void part; // warms the blockstore
     }
     const reader = new SealedReader({
       key: options.key,

@@ -20,6 +20,9 @@ export interface FrameBatch {
   lastLength: number;
   /** Whether the last frame is the stream's final segment. */
   final: boolean;
+  /** Where this sealed stream starts in the storage tree's stream: 0 for a one-file model, the
+   * sealed sizes of the files before it for a file of a directory model (their concatenation). */
+  base: number;
 }
 
 export type FrameRequest =
@@ -40,9 +43,9 @@ export function sealedFrameRange(frameLength: number, batch: FrameBatch, j: numb
   return [start, start + (j === batch.count - 1 ? batch.lastLength + TAG_LENGTH : frameLength)];
 }
 
-/** Where the batch's first byte sits in the sealed stream (every earlier frame is full). */
+/** Where the batch's first byte sits in the storage tree's stream (every earlier frame is full). */
 export function batchStreamOffset(frameLength: number, batch: FrameBatch): number {
-  return HEADER_LENGTH + batch.firstIndex * frameLength;
+  return batch.base + HEADER_LENGTH + batch.firstIndex * frameLength;
 }
 
 /** The whole storage segments inside `length` stream bytes from `offset`: [first, end). */

@@ -1,5 +1,6 @@
 /**
- * The model manifest: what a licensee needs to find, check and open a sealed model. Stored on
+ * The model manifest (crypto/manifest-schema.ts: format 1 for a file, 2 for a directory): what a
+ * licensee needs to find, check and open a sealed model. Stored on
  * IPFS as a dag-json block { manifest, signature }, signed by the owner (EIP-712 over the
  * manifest's canonical dag-json bytes, crypto/manifest-signature.ts). Its CID is what the
  * registry records on chain.
@@ -8,63 +9,37 @@ import * as dagJson from "@ipld/dag-json";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import type { Address, Hex, LocalAccount } from "viem";
-import { z } from "zod";
 import { signManifest, verifyManifest, ManifestSignatureError } from "../../crypto/index.js";
-import { InvalidManifestError } from "../errors.js";
+import { checkManifest, isDirectoryManifest, type FileManifest, type Manifest } from "../../crypto/manifest-schema.js";
+import { InvalidManifestError, NotAFileError } from "../errors.js";
 
-export const MANIFEST_FORMAT = "modelvault/manifest/1";
+export {
+  DIRECTORY_MANIFEST_FORMAT,
+  isDirectoryManifest,
+  MANIFEST_FORMAT,
+  manifestSchema,
+  type DirectoryFile,
+  type DirectoryManifest,
+  type FileManifest,
+  type Manifest,
+} from "../../crypto/manifest-schema.js";
 
-const hex = (bytes: number) =>
-  z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`), `${bytes}-byte lowercase hex`) as unknown as z.ZodType<Hex>;
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address") as z.ZodType<Address>;
-const cid = z.custom<CID>((v) => CID.asCID(v) !== null, "a CID");
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-export const manifestSchema = z
-  .object({
-    format: z.literal(MANIFEST_FORMAT),
-    /** The 32-byte id bound into the sealed stream's header and every segment. */
-    modelId: hex(32),
-    /** Key version: rotation publishes a new manifest with version + 1. */
-    version: z.number().int().min(1),
-    name: z.string().max(200).optional(),
-    owner: address,
-    cipher: z.literal("aes-256-gcm-stream/1"),
-    /** The sealed stream (header + frames) as a UnixFS file, one frame per raw leaf. */
-    content: cid,
-    plaintextSize: count,
-    sealedSize: count,
-    segmentSize: z.number().int().min(1).max(2 ** 24),
-    noncePrefix: hex(7),
-    /** crypto keyCommitment(content key): checks a recombined key before any fetch. */
-    keyCommitment: hex(32),
-    /** SHA-256 Merkle root over 4 KiB ciphertext segments, for storage challenges (node/storage/storage-tree.ts). */
-    storage: z.object({ root: hex(32), segmentSize: z.literal(4096) }).strict(),
-    /** Poseidon commitment of the quantized weights (decimal field element), when a model. */
-    weightsCommitment: z.string().regex(/^[0-9]{1,78}$/).optional(),
-    custodians: z.array(address).max(64),
-    threshold: z.number().int().min(0).max(255),
-  })
-  .strict()
-  .refine((m) => m.custodians.length === 0 ? m.threshold === 0 : m.threshold >= 1 && m.threshold <= m.custodians.length, {
-    message: "threshold must be 1..custodians (or 0 without custodians)",
-  });
-
-export type Manifest = z.infer<typeof manifestSchema>;
-
-export interface SignedManifest {
-  manifest: Manifest;
+export interface SignedManifest<M extends Manifest = Manifest> {
+  manifest: M;
   signature: Hex;
 }
 
-/** Validates a manifest, with the failing field named in the error. */
+/** The signed manifest of a one-file model; a directory model is read file by file. */
+export function fileModel(signed: SignedManifest): SignedManifest<FileManifest> {
+  if (isDirectoryManifest(signed.manifest)) throw new NotAFileError("a directory model: fetch it as a directory, or one of its files");
+  return signed as SignedManifest<FileManifest>;
+}
+
+/** Validates a manifest of either format, with the failing field named in the error. */
 export function parseManifest(value: unknown): Manifest {
-  const result = manifestSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new InvalidManifestError(`manifest ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
-  return result.data;
+  const checked = checkManifest(value);
+  if (!checked.ok) throw new InvalidManifestError(checked.message);
+  return checked.manifest;
 }
 
 export async function signModelManifest(owner: LocalAccount, manifest: Manifest): Promise<SignedManifest> {

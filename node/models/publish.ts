@@ -9,7 +9,7 @@ import type { CID } from "multiformats/cid";
 import { bytesToHex, type LocalAccount } from "viem";
 import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, keyCommitment, type ByteSource } from "../../crypto/index.js";
 import { importLeaves } from "./leaf-import.js";
-import { encodeSignedManifest, MANIFEST_FORMAT, signModelManifest, type Manifest, type SignedManifest } from "./manifest.js";
+import { encodeSignedManifest, fileModel, MANIFEST_FORMAT, signModelManifest, type FileManifest, type SignedManifest } from "./manifest.js";
 import { addPin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
@@ -30,7 +30,7 @@ export interface PublishOptions {
   name?: string;
   segmentSize?: number;
   weightsCommitment?: string;
-  custodians?: Manifest["custodians"];
+  custodians?: FileManifest["custodians"];
   threshold?: number;
   onProgress?: (progress: PublishProgress) => void;
   signal?: AbortSignal;
@@ -39,7 +39,7 @@ export interface PublishOptions {
 export interface PublishResult {
   manifestCid: CID;
   contentCid: CID;
-  signed: SignedManifest;
+  signed: SignedManifest<FileManifest>;
   /** The content key: split it among custodians, never store it in the clear. */
   key: Uint8Array;
 }
@@ -66,9 +66,9 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     }
   }
   const contentCid = await importLeaves(peer.fs, leaves(), options.signal);
-  const storage = await sealed.storage;
+  const storage = (await sealed.storage)!; // its own tree: a root
 
-  const manifest: Manifest = {
+  const manifest: FileManifest = {
     format: MANIFEST_FORMAT,
     modelId: bytesToHex(modelId),
     version: options.version ?? 1,
@@ -86,7 +86,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     custodians: options.custodians ?? [],
     threshold: options.threshold ?? 0,
   };
-  const signed = await signModelManifest(options.owner, manifest);
+  const signed = fileModel(await signModelManifest(options.owner, manifest));
   const block = await encodeSignedManifest(signed);
   await peer.helia.blockstore.put(block.cid, block.bytes, { signal: options.signal });
   await addPin(peer, block.cid, options.signal, { kind: "manifest" });

@@ -35,6 +35,12 @@ export interface SealedLeavesOptions {
   opened: OpenedHeader;
   blockstore: LeafWriter;
   signal?: AbortSignal | undefined;
+  /**
+   * A storage tree this stream shares with others (the files of a directory model, concatenated):
+   * its bytes go in from `base`, and `storage` resolves, without a root, once they are all in.
+   * The caller feeds the streams one after the other and finishes the tree.
+   */
+  sharedTree?: { hasher: StorageLeafHasher; base: number };
 }
 
 export interface TreeRoot {
@@ -45,9 +51,10 @@ export interface TreeRoot {
 export interface SealedLeaves {
   /** The leaves in order, each once it is written and in the storage tree. */
   leaves: AsyncGenerator<Leaf, void, undefined>;
-  /** The storage tree, built as soon as the last batch is in, while its frames are written.
+  /** The storage tree, built as soon as the last batch is in, while its frames are written
+   * (undefined with a shared tree: then it resolves once this stream is in it).
    * Rejects when `leaves` fails or is abandoned. */
-  storage: Promise<TreeRoot>;
+  storage: Promise<TreeRoot | undefined>;
 }
 
 const BATCH_BYTES = 4 << 20;
@@ -63,9 +70,9 @@ const rawCid = (digest: Uint8Array) => CID.createV1(raw.code, createDigest(sha25
  * sees the error.
  */
 export function sealLeaves(source: ByteSource, options: SealedLeavesOptions): SealedLeaves {
-  const tree = new StorageLeafHasher();
-  let settle!: { resolve: (root: Promise<TreeRoot>) => void; reject: (error: Error) => void };
-  const storage = new Promise<TreeRoot>((resolve, reject) => (settle = { resolve, reject }));
+  const tree = options.sharedTree?.hasher ?? new StorageLeafHasher();
+  let settle!: { resolve: (root: Promise<TreeRoot | undefined>) => void; reject: (error: Error) => void };
+  const storage = new Promise<TreeRoot | undefined>((resolve, reject) => (settle = { resolve, reject }));
   storage.catch(() => {}); // the caller awaits it only after `leaves` succeeded
   return { leaves: produce(source, options, tree, settle), storage };
 }
@@ -74,8 +81,9 @@ async function* produce(
   source: ByteSource,
   options: SealedLeavesOptions,
   tree: StorageLeafHasher,
-  storage: { resolve: (root: Promise<TreeRoot>) => void; reject: (error: Error) => void },
+  storage: { resolve: (root: Promise<TreeRoot | undefined>) => void; reject: (error: Error) => void },
 ): AsyncGenerator<Leaf, void, undefined> {
+  const base = options.sharedTree?.base ?? 0;
   const { opened, blockstore, signal } = options;
   const segmentSize = opened.header.segmentSize;
   const frameLength = segmentSize + TAG_LENGTH;
@@ -138,7 +146,7 @@ async function* produce(
     const newBatch = async (firstIndex: number): Promise<FrameBatch> => {
       const slot = await takeSlot(framesPerBatch * frameLength, signal);
       held.add(slot);
-      return { slot, firstIndex, count: 1, lastLength: 0, final: false };
+      return { slot, firstIndex, count: 1, lastLength: 0, final: false, base };
     };
     let batch = await newBatch(0);
     for await (const chunk of source) {
@@ -166,7 +174,7 @@ async function* produce(
     signal?.throwIfAborted();
     batch.final = true;
     dispatch(batch);
-    storage.resolve(fedTree.then(() => storageRoot(tree.finishLeaves())));
+    storage.resolve(fedTree.then(() => (options.sharedTree === undefined ? storageRoot(tree.finishLeaves()) : undefined)));
     while (inFlight.length > 0) yield* await inFlight.shift()!;
     done = true;
   } finally {
