@@ -12,8 +12,8 @@ import { apiUrlOf, loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { collectKey, custodianGateways, custodianPeers } from "../custody/licensee.js";
 import { loadIdentity, resolvePassword } from "./identity.js";
-import { printJson, printLines, type CliIo } from "./io.js";
-import { apiClientFor, downloadDecrypted, verifiedManifest } from "./model-commands.js";
+import { printJson, printLines, type CliIo, type ProgressOptions } from "./io.js";
+import { apiClientFor, downloadDecrypted, verifiedManifest } from "./model-client.js";
 import type { CommonOptions } from "./node-commands.js";
 import { UsageError } from "./usage-error.js";
 
@@ -45,7 +45,7 @@ function modelIdOf(text: string): bigint {
   return BigInt(text);
 }
 
-export interface AccessCliOptions extends ChainCliOptions {
+export interface AccessCliOptions extends ChainCliOptions, ProgressOptions {
   output: string;
   buy?: boolean;
   timeout?: string;
@@ -93,7 +93,7 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
     ]);
     let bytes: number;
     try {
-      bytes = await downloadDecrypted(client, signed, key, options.output, query, io, options.json === true);
+      bytes = await downloadDecrypted(client, signed, key, options.output, query, io, options);
     } finally {
       key.fill(0);
     }

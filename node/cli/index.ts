@@ -12,10 +12,17 @@ import { UsageError } from "./usage-error.js";
 
 // Commands load on use: a client command need not load Helia, libp2p and fastify.
 const nodeCommands = () => import("./node-commands.js");
-const modelCommands = () => import("./model-commands.js");
+const publishCommands = () => import("./publish-command.js");
+const fetchCommands = () => import("./fetch-command.js");
 const custodyCommands = () => import("./custody-commands.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const OUTPUT_HELP = "where to write the decrypted model: a file for a one-file model, a directory for a directory model";
+const INCLUDE_HELP = "directory models: fetch only files whose path matches this glob (repeatable)";
+const EXCLUDE_HELP = "directory models: skip files whose path matches this glob (repeatable)";
+const FORCE_HELP = "overwrite an existing output";
+const PROGRESS_HELP = "bar (default on a terminal), json (one line per update on stderr) or none";
 
 /** --json, --api, --config, --data-dir: accepted by every command. */
 function common(command: Command): Command {
@@ -60,8 +67,8 @@ function program(io: CliIo): Command {
     .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
     .action(async (options) => (await nodeCommands()).nodeStart(options, io));
 
-  common(root.command("publish <file>"))
-    .description("encrypt and publish a model file through the node's API")
+  common(root.command("publish <path>"))
+    .description("encrypt and publish a model file, or a model directory (Hugging Face style) as one version, through the node's API")
     .option("--name <name>", "model name recorded in the manifest")
     .option("--segment-size <bytes>", "plaintext segment size (default 1 MiB - 16)")
     .option("--weights-commitment <field>", "Poseidon commitment of the quantized weights (decimal)")
@@ -74,14 +81,19 @@ function program(io: CliIo): Command {
     .option("--max-uses <n>", "access tickets per licence, 0 = unlimited (with --register)")
     .option("--min-stake <wei>", "licensee stake required for tickets (with --register)")
     .option("--carry-over", "licences stay valid for later versions (with --register)")
-    .action(async (file, options) => (await modelCommands()).publishCommand(file, options, io));
+    .option("--progress <mode>", PROGRESS_HELP)
+    .action(async (file, options) => (await publishCommands()).publishCommand(file, options, io));
 
   chainOptions(common(root.command("access <modelId>")))
     .description("licensee: request a ticket, collect k key shares from the custodians, fetch and decrypt the model")
-    .requiredOption("-o, --output <file>", "where to write the decrypted model")
+    .requiredOption("-o, --output <path>", OUTPUT_HELP)
     .option("--buy", "buy a licence at the current price when this account has no usable one")
     .option("--timeout <ms>", "give up when no peer sends data for this long")
     .option("--custodian-timeout <ms>", "per custodian answer deadline")
+    .option("--include <glob>", INCLUDE_HELP, collect)
+    .option("--exclude <glob>", EXCLUDE_HELP, collect)
+    .option("--force", FORCE_HELP)
+    .option("--progress <mode>", PROGRESS_HELP)
     .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
     .action(async (modelId, options) => (await custodyCommands()).accessCommand(modelId, options, io));
 
@@ -95,12 +107,31 @@ function program(io: CliIo): Command {
 
   common(root.command("fetch <cid>"))
     .description("fetch a model by manifest CID, verify the manifest and decrypt locally")
-    .requiredOption("-o, --output <file>", "where to write the decrypted model")
+    .requiredOption("-o, --output <path>", OUTPUT_HELP)
     .option("--key <hex>", "the 32-byte content key (hex)")
     .option("--key-file <file>", "read the content key from a file instead")
     .option("--expected-owner <address>", "refuse a manifest signed by anyone else")
     .option("--timeout <ms>", "give up when no peer sends data for this long")
-    .action(async (cid, options) => (await modelCommands()).fetchCommand(cid, options, io));
+    .option("--include <glob>", INCLUDE_HELP, collect)
+    .option("--exclude <glob>", EXCLUDE_HELP, collect)
+    .option("--tensor <name>", "write a safetensors file with just this tensor (a name or a glob; repeatable), reading only the segments that hold it", collect)
+    .option("--file <path>", "with --tensor: the safetensors file of a directory model to read (default: every safetensors file)")
+    .option("--force", FORCE_HELP)
+    .option("--progress <mode>", PROGRESS_HELP)
+    .action(async (cid, options) => (await fetchCommands()).fetchCommand(cid, options, io));
+
+  common(root.command("tensors <cid> [file]"))
+    .description("list the tensors of an encrypted safetensors model (name, dtype, shape, byte range, file), decrypting only the headers")
+    .option("--key <hex>", "the 32-byte content key (hex)")
+    .option("--key-file <file>", "read the content key from a file instead")
+    .option("--expected-owner <address>", "refuse a manifest signed by anyone else")
+    .option("--timeout <ms>", "give up when no peer sends data for this long")
+    .action(async (cid, file, options) => (await import("./tensors-command.js")).tensorsCommand(cid, file, options, io));
+
+  chainOptions(common(root.command("versions <modelId>")))
+    .description("list the versions of a registered model, with their files and sizes")
+    .option("--timeout <ms>", "give up reading a manifest when no peer sends data for this long")
+    .action(async (modelId, options) => (await import("./versions-command.js")).versionsCommand(modelId, options, io));
 
   common(root.command("pins [action] [cid]"))
     .description("list (ls, default), add or rm pins")

@@ -1,5 +1,6 @@
 /** Where a CLI run reads and writes: the real process by default, buffers in tests. */
 import { SingleBar } from "cli-progress";
+import { UsageError } from "./usage-error.js";
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -18,16 +19,42 @@ export function processIo(): CliIo {
 }
 
 export interface Progress {
-  update(value: number): void;
+  /** Bytes done so far; `detail` names what is being worked on (a file of a directory). */
+  update(value: number, detail?: { file?: string }): void;
   stop(): void;
 }
 
-const NO_PROGRESS: Progress = { update() {}, stop() {} };
+/** How a long command reports progress: a bar on a terminal, JSON lines on stderr, or nothing. */
+export type ProgressMode = "bar" | "json" | "none";
 
-/** A byte progress bar on the terminal; a no-op in --json mode or without a TTY. */
-export function progressBar(io: CliIo, json: boolean, label: string, total: number): Progress {
+export interface ProgressOptions {
+  json?: boolean;
+  /** --progress: "bar" (default on a terminal), "json" (lines on stderr), "none". */
+  progress?: string;
+}
+
+const NO_PROGRESS: Progress = { update() {}, stop() {} };
+/** JSON progress lines at most this often (and always the last one). */
+const JSON_PROGRESS_INTERVAL_MS = 250;
+
+export function progressModeOf(options: ProgressOptions): ProgressMode | undefined {
+  const mode = options.progress;
+  if (mode === undefined) return undefined;
+  if (mode !== "bar" && mode !== "json" && mode !== "none") throw new UsageError(`--progress is bar, json or none, got ${JSON.stringify(mode.slice(0, 40))}`);
+  return mode;
+}
+
+/**
+ * Progress of a long command. `--progress json` writes one line per update to stderr (at most
+ * every 250 ms, plus the final one), so scripts can follow without a terminal:
+ * `{"progress":"fetch","bytes":N,"totalBytes":M,"file":"model-00001-of-00002.safetensors"}`.
+ * Without --progress, a bar on a terminal and nothing otherwise (or with --json).
+ */
+export function progressBar(io: CliIo, options: ProgressOptions, label: string, total: number): Progress {
+  const mode = progressModeOf(options) ?? (options.json !== true && io.progressStream?.isTTY === true ? "bar" : "none");
+  if (mode === "json") return jsonProgress(io, label, total);
   const stream = io.progressStream;
-  if (json || stream?.isTTY !== true) return NO_PROGRESS;
+  if (mode === "none" || stream === undefined) return NO_PROGRESS;
   const bar = new SingleBar({
     stream,
     format: `${label} [{bar}] {percentage}% | {done}/{size} MiB | {speed} MiB/s`,
@@ -44,6 +71,27 @@ export function progressBar(io: CliIo, json: boolean, label: string, total: numb
     },
     stop() {
       bar.stop();
+    },
+  };
+}
+
+function jsonProgress(io: CliIo, label: string, total: number): Progress {
+  let last = { bytes: 0, file: undefined as string | undefined };
+  let written = -1;
+  let lastAt = 0;
+  const write = () => {
+    written = last.bytes;
+    lastAt = Date.now();
+    const line = { progress: label, bytes: last.bytes, totalBytes: total, ...(last.file === undefined ? {} : { file: last.file }) };
+    io.stderr.write(JSON.stringify(line) + "\n");
+  };
+  return {
+    update(value, detail) {
+      last = { bytes: value, file: detail?.file ?? last.file };
+      if (Date.now() - lastAt >= JSON_PROGRESS_INTERVAL_MS) write();
+    },
+    stop() {
+      if (written !== last.bytes) write();
     },
   };
 }

@@ -2,7 +2,7 @@
 import { CID } from "multiformats/cid";
 import type { PinInfo } from "../storage/pins.js";
 import { printJson, printLines, type CliIo } from "./io.js";
-import { apiClientFor } from "./model-commands.js";
+import { apiClientFor } from "./model-client.js";
 import { UsageError } from "./usage-error.js";
 import type { CommonOptions } from "./node-commands.js";
 
