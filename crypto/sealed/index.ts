@@ -1,6 +1,15 @@
 export { seal, open, sealSegment, openSegment, type ByteSource, type SealOptions, type OpenOptions } from "./stream.js";
 export { ChunkQueue, joinPieces } from "./chunk-queue.js";
-export { SealedReader, type ReadSealedRange, type SealedReaderOptions } from "./random-access.js";
+export {
+  SealedReader,
+  coveringSegments,
+  DEFAULT_MAX_READ_BYTES,
+  DEFAULT_READ_CONCURRENCY,
+  type ParallelReadOptions,
+  type PlainRange,
+  type ReadSealedRange,
+  type SealedReaderOptions,
+} from "./random-access.js";
 export { createHeader, openHeader, type OpenedHeader } from "./header.js";
 export {
   DEFAULT_FRAME_LENGTH,

@@ -10,7 +10,7 @@ import { rename, rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
-import { constantTimeEqual, frameRange, HEADER_LENGTH, keyCommitment, open, SealedReader, sealedLayout, WrongKeyError } from "../../crypto/index.js";
+import { constantTimeEqual, keyCommitment, open, SealedReader, WrongKeyError, type ParallelReadOptions, type ReadSealedRange } from "../../crypto/index.js";
 import { ContentMismatchError, ContentNotFoundError, NotAFileError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
 import type { FetchSession, FetchStats } from "../storage/block-fetcher.js";
@@ -181,40 +181,41 @@ export async function fetchModelToFile(peer: StoragePeer, manifestCid: CID | str
   });
 }
 
+/** Random access to a sealed stream through a session: bytes [start, end) collected, under the idle timeout. */
+export function sealedRangeReader(session: FetchSession, stream: { cid: CID; sealedSize: number }, options: ManifestReadOptions): ReadSealedRange {
+  return async (start, end, signal) => {
+    const signals = [options.signal, signal].filter((s): s is AbortSignal => s !== undefined);
+    const scoped = { ...options, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] };
+    const parts: Uint8Array[] = [];
+    for await (const part of readSealed(session, { ...stream, plaintextSize: 0 }, scoped, start, end)) parts.push(part);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  };
+}
+
 /**
- * Plaintext bytes [start, end) of a model. The frames that hold the range are fetched first, in
- * parallel from every source (into the blockstore), then decrypted and checked one by one locally.
+ * Plaintext bytes [start, end) of a model. Only the frames that hold the range are fetched, as a
+ * few spans at once (`concurrency`, each at most `maxReadBytes`; every span's leaves come from
+ * every source in parallel), decrypted and checked here as each span arrives, yielded in order.
  */
 export async function* fetchRange(
   peer: StoragePeer,
   manifestCid: CID | string,
   start: number,
   end: number | undefined,
-  options: FetchOptions,
+  options: FetchOptions & ParallelReadOptions,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   for await (const session of sessionOf(peer, options)) {
     const signed = fileModel(await readManifest(peer, manifestCid, { ...options, session }));
     checkKey(signed, options.key);
-    const { segmentSize, sealedSize, plaintextSize } = signed.manifest;
-    const read = async (s: number, e: number) => {
-      const parts: Uint8Array[] = [];
-      for await (const part of readSealed(session, contentOf(signed.manifest), options, s, e)) parts.push(part);
-      return Buffer.concat(parts);
-    };
-    const last = Math.min(end ?? plaintextSize, plaintextSize);
-    if (last > start && start >= 0) {
-      const layout = sealedLayout(segmentSize, sealedSize);
-      const from = frameRange(layout, Math.floor(start / segmentSize)).start;
-      const to = frameRange(layout, Math.floor((last - 1) / segmentSize)).end;
-      for await (const part of readSealed(session, contentOf(signed.manifest), options, from, to)) void part; // warms the blockstore
-    }
-    const reader = new SealedReader({
+    const { segmentSize, sealedSize } = signed.manifest;
+    const reader = await SealedReader.open({
       key: options.key,
       modelId: hexToBytes(signed.manifest.modelId),
-      header: await read(0, HEADER_LENGTH),
       sealedLength: sealedSize,
-      read,
+      read: sealedRangeReader(session, contentOf(signed.manifest), options),
+      // A range from the first segment gets it with the header, in one read.
+      ...(start < segmentSize ? { segmentSize } : {}),
     });
-    yield* reader.range(start, end);
+    yield* reader.range(start, end, options);
   }
 }
