@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { ModelvaultCryptoError } from "../../crypto/index.js";
-import { NodeError } from "../errors.js";
+import { NodeError, OutputError } from "../errors.js";
 import { NODE_VERSION } from "../config.js";
 import { processIo, type CliIo } from "./io.js";
 import { UsageError } from "./usage-error.js";
@@ -156,7 +156,8 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     const { code, message } = describe(error);
     if (json) io.stderr.write(JSON.stringify({ error: { code, message } }) + "\n");
     else io.stderr.write(`modelvault: ${message}${code === "INTERNAL" || code === "USAGE" ? "" : ` [${code}]`}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    // An output that cannot be written as asked (-o, --include/--exclude, --force) is a bad command-line value too.
+    return error instanceof UsageError || error instanceof OutputError ? 2 : 1;
   }
 }
 
