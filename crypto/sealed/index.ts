@@ -4,6 +4,7 @@ export {
   SealedReader,
   coveringSegments,
   DEFAULT_MAX_READ_BYTES,
+  DEFAULT_MIN_READ_BYTES,
   DEFAULT_READ_CONCURRENCY,
   type ParallelReadOptions,
   type PlainRange,

@@ -18,10 +18,13 @@ export type ReadSealedRange = (start: number, end: number, signal?: AbortSignal)
 export const DEFAULT_READ_CONCURRENCY = 8;
 /** Largest span one read asks for, by default (4 frames of the default size). */
 export const DEFAULT_MAX_READ_BYTES = 4 << 20;
+/** Spans are not cut below this, by default: small frames are not worth a request each. */
+export const DEFAULT_MIN_READ_BYTES = 1 << 20;
 
 export interface ParallelReadOptions {
   concurrency?: number;
   maxReadBytes?: number;
+  minReadBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -70,7 +73,7 @@ export class SealedReader {
     this.layout = sealedLayout(this.#opened.header.segmentSize, options.sealedLength);
     this.#read = options.read;
     this.#prefix = options.prefix ?? new Uint8Array(0);
-    this.#defaults = { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, signal: options.signal };
+    this.#defaults = { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, minReadBytes: options.minReadBytes, signal: options.signal };
   }
 
   /**
@@ -114,8 +117,11 @@ export class SealedReader {
     const concurrency = options.concurrency ?? this.#defaults.concurrency ?? DEFAULT_READ_CONCURRENCY;
     const maxReadBytes = options.maxReadBytes ?? this.#defaults.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError("concurrency must be a positive integer");
-    if (!Number.isSafeInteger(maxReadBytes) || maxReadBytes < 1) throw new InvalidArgumentError("maxReadBytes must be a positive integer");
-    const plans = this.#plan(indices, concurrency, maxReadBytes);
+    const minReadBytes = options.minReadBytes ?? this.#defaults.minReadBytes ?? DEFAULT_MIN_READ_BYTES;
+    for (const [name, value] of [["maxReadBytes", maxReadBytes], ["minReadBytes", minReadBytes]] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    }
+    const plans = this.#plan(indices, concurrency, minReadBytes, maxReadBytes);
     const controller = new AbortController();
     const outer = options.signal ?? this.#defaults.signal;
     const onAbort = () => controller.abort(outer?.reason);
@@ -191,10 +197,15 @@ export class SealedReader {
     return out;
   }
 
-  /** Spans to read: each run of consecutive segments cut into about `concurrency` reads, each ≤ maxReadBytes. */
-  #plan(indices: readonly number[], concurrency: number, maxReadBytes: number): ReadPlan[] {
+  /**
+   * Spans to read: runs of consecutive segments cut into about `concurrency` reads, each at most
+   * maxReadBytes and, where the run allows, at least minReadBytes (whole frames always).
+   */
+  #plan(indices: readonly number[], concurrency: number, minReadBytes: number, maxReadBytes: number): ReadPlan[] {
     const { frameLength } = this.layout;
-    const perRead = Math.max(1, Math.min(Math.floor(maxReadBytes / frameLength), Math.ceil(indices.length / concurrency)));
+    const most = Math.max(1, Math.floor(maxReadBytes / frameLength));
+    const least = Math.min(most, Math.max(1, Math.ceil(minReadBytes / frameLength)));
+    const perRead = Math.min(most, Math.max(least, Math.ceil(indices.length / concurrency)));
     const plans: ReadPlan[] = [];
     for (let i = 0; i < indices.length; i++) {
       const index = indices[i]!;

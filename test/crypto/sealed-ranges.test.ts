@@ -24,7 +24,7 @@ describe("sealed stream: parallel ranged reads", () => {
     inFlight--;
     return sealed.subarray(start, end);
   };
-  const reader = (options: { concurrency?: number; maxReadBytes?: number } = {}) =>
+  const reader = (options: { concurrency?: number; maxReadBytes?: number; minReadBytes?: number } = {}) =>
     new SealedReader({ key, modelId, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length, read: slowRead, ...options });
 
   before(async () => {
@@ -44,7 +44,7 @@ describe("sealed stream: parallel ranged reads", () => {
         assert.ok(maxInFlight <= 1);
         maxInFlight = 0;
         reads = [];
-        const parallel = await collect(reader({ concurrency, maxReadBytes: frames * F }).range(start, end));
+        const parallel = await collect(reader({ concurrency, maxReadBytes: frames * F, minReadBytes: 1 }).range(start, end));
         assertBytes(parallel, sequential);
         assertBytes(parallel, plaintext.subarray(start, end));
         assert.ok(maxInFlight <= concurrency, `${maxInFlight} reads in flight, concurrency ${concurrency}`);
@@ -55,10 +55,18 @@ describe("sealed stream: parallel ranged reads", () => {
   });
 
   it("a 12-frame range goes out as `concurrency` reads at once, each span a run of whole frames", async () => {
-    const got = await collect(reader({ concurrency: 4 }).range(5 * S, 17 * S));
+    const got = await collect(reader({ concurrency: 4, minReadBytes: 1 }).range(5 * S, 17 * S));
     assertBytes(got, plaintext.subarray(5 * S, 17 * S));
     assert.equal(maxInFlight, 4);
     assert.deepEqual(reads.sort((x, y) => x[0] - y[0]), [0, 1, 2, 3].map((i) => [HEADER_LENGTH + (5 + 3 * i) * F, HEADER_LENGTH + (8 + 3 * i) * F]));
+  });
+
+  it("small frames are not worth a request each: spans stay at least minReadBytes (1 MiB by default)", async () => {
+    assertBytes(await collect(reader({ concurrency: 4 }).range(5 * S, 17 * S)), plaintext.subarray(5 * S, 17 * S));
+    assert.deepEqual(reads, [[HEADER_LENGTH + 5 * F, HEADER_LENGTH + 17 * F]]);
+    reads = [];
+    await collect(reader({ concurrency: 4, minReadBytes: 5 * F }).range(5 * S, 17 * S));
+    assert.deepEqual(reads.sort((x, y) => x[0] - y[0]).map(([s, e]) => (e - s) / F), [5, 5, 2]);
   });
 
   it("ranges() reads a segment shared by neighbouring ranges once and tags each piece with its range", async () => {
