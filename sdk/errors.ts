@@ -47,6 +47,11 @@ export type SdkErrorCode =
   | "SEALED_MODEL_MISMATCH"
   | "SEALED_SEGMENT_AUTH"
   | "SEALED_TRAILING_DATA"
+  /** Tensors (node/models/tensor-listing.ts names them alike): a file is not valid safetensors, the model has none, a name matches no tensor, or is in two files that no index decides between. */
+  | "INVALID_SAFETENSORS"
+  | "NO_SAFETENSORS"
+  | "TENSOR_NOT_FOUND"
+  | "TENSOR_AMBIGUOUS"
   /** A proof is malformed, or no verifier is available for it. */
   | "INVALID_PROOF"
   | "NO_VERIFIER"

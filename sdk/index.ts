@@ -38,7 +38,21 @@ export {
   type OpenedSealedHeader,
   type OpenSealedOptions,
   type SealedHeader,
+  SealedRangeReader,
+  type ReadSealedBytes,
+  type SealedRangeOptions,
+  type SealedRangeReaderOptions,
 } from "./sealed.js";
+export {
+  listTensors,
+  readTensor,
+  readTensors,
+  type LoadedTensor,
+  type TensorFileInfo,
+  type TensorInfo,
+  type TensorListing,
+  type TensorReadOptions,
+} from "./tensors.js";
 export { generateRecipientKey, publicKeyOf, unwrapKey, type RecipientKeyPair } from "./ecies.js";
 export { combineShares, decodeShare, SHARE_LENGTH, type KeyShare } from "./shares.js";
 export { keyCommitment } from "./derive.js";

@@ -96,10 +96,10 @@ describe("sdk: browser bundle (esbuild, platform browser)", function () {
     assert.doesNotMatch(code, /^\s*import\s[^(]/m);
   });
 
-  it("pulls in none of the node's own crypto/, node/ or zkp/ modules (only the pure ABIs, the shared format modules, zkp field/verifier-abi)", () => {
+  it("pulls in none of the node's own crypto/, node/ or zkp/ modules (only the pure ABIs, the shared format modules, zkp field/verifier-abi/safetensors)", () => {
     const ours = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
-    // crypto/'s manifest schema and directory rules have no Node built-ins: one implementation for both.
-    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|zkp\/(field|verifier-abi)\.ts|node\/custody\/protocol\.ts|crypto\/(manifest-schema|directory|errors)\.ts)$/;
+    // crypto/'s manifest schema and directory rules, and zkp/'s safetensors reader, have no Node built-ins: one implementation for both.
+    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|zkp\/(field|verifier-abi|safetensors)\.ts|node\/custody\/protocol\.ts|crypto\/(manifest-schema|directory|errors)\.ts)$/;
     for (const path of ours) assert.match(path, allowed);
     assert.ok(ours.includes("sdk/index.ts"));
     const deps = new Set(
