@@ -1,11 +1,11 @@
 // MLPs from safetensors (the format model owners have), the shipped Iris model and the bench MLP.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./artifacts.js";
 import type { MlpSpec } from "./mlp-spec.js";
 import type { QuantizedMlp } from "./mlp.js";
 import { quantizeMlp, type FloatMlp, type QuantizationOptions } from "./quantize.js";
-import { SafetensorsError, parseSafetensors } from "./safetensors.js";
+import { SafetensorsError, parseSafetensors, type Tensor } from "./safetensors.js";
 
 export const IRIS_MODEL_PATH = join(PROJECT_ROOT, "models", "iris-4-16-3.safetensors");
 
@@ -17,9 +17,16 @@ const naturalOrder = (a: string, b: string): number => a.localeCompare(b, "en", 
 /**
  * Dense layers from safetensors: every 2-D "<prefix>.weight" [out, in] with a "<prefix>.bias" [out]
  * (the PyTorch nn.Linear layout; nn.Sequential names them 0, 2, ...), in natural order of prefix.
+ * Several byte arrays are the shards of one model (a tensor in two of them is refused).
  */
-export function mlpFromSafetensors(bytes: Uint8Array): FloatMlp {
-  const { tensors } = parseSafetensors(bytes);
+export function mlpFromSafetensors(...files: Uint8Array[]): FloatMlp {
+  const tensors = new Map<string, Tensor>();
+  for (const bytes of files) {
+    for (const [name, tensor] of parseSafetensors(bytes).tensors) {
+      if (tensors.has(name)) throw new SafetensorsError(`${name}: in two shards`);
+      tensors.set(name, tensor);
+    }
+  }
   const prefixes = [...tensors.keys()].filter((k) => k.endsWith(".weight")).map((k) => k.slice(0, -".weight".length)).sort(naturalOrder);
   if (prefixes.length === 0) throw new SafetensorsError("no <layer>.weight tensors: not an MLP");
   let prevOut: number | undefined;
@@ -38,8 +45,32 @@ export function mlpFromSafetensors(bytes: Uint8Array): FloatMlp {
   return { layers };
 }
 
+export const SAFETENSORS_INDEX = "model.safetensors.index.json";
+
+/**
+ * The safetensors files of a model path: the file itself, or in a directory (a Hugging Face-style
+ * repository) the shards its `model.safetensors.index.json` names, else every `*.safetensors`
+ * file at its top level, sorted.
+ */
+export function safetensorsPaths(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  const names = readdirSync(path);
+  if (names.includes(SAFETENSORS_INDEX)) {
+    const index = JSON.parse(readFileSync(join(path, SAFETENSORS_INDEX), "utf8")) as { weight_map?: unknown };
+    const map = index.weight_map;
+    if (typeof map !== "object" || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === "string" && !v.includes(".."))) {
+      throw new SafetensorsError(`${SAFETENSORS_INDEX}: weight_map is not an object of shard file names`);
+    }
+    return [...new Set(Object.values(map as Record<string, string>))].sort().map((shard) => join(path, shard));
+  }
+  const shards = names.filter((n) => n.endsWith(".safetensors")).sort();
+  if (shards.length === 0) throw new SafetensorsError(`${path}: no .safetensors file in the directory`);
+  return shards.map((n) => join(path, n));
+}
+
+/** A quantized MLP from a safetensors file or a model directory (shards and index, or one file). */
 export function loadMlp(path: string, options?: QuantizationOptions): QuantizedMlp {
-  return quantizeMlp(mlpFromSafetensors(readFileSync(path)), options);
+  return quantizeMlp(mlpFromSafetensors(...safetensorsPaths(path).map((p) => readFileSync(p))), options);
 }
 
 export function loadIrisModel(): QuantizedMlp {
