@@ -7,7 +7,9 @@ import { bytesToHex, hexToBytes, isAddressEqual, type Address, type Hex, type Lo
 import { splitKey, wrapKey, type ByteSource } from "../../crypto/index.js";
 import type { ChainClient, Terms, TxResult } from "../chain/index.js";
 import { publish, type PublishOptions, type PublishResult } from "../models/publish.js";
-import { fetchModel, readManifest } from "../models/fetch.js";
+import { publishDirectory, type DirectoryEntry, type PublishDirectoryResult } from "../models/publish-directory.js";
+import { fetchDirectoryFile, fetchModel, readManifest } from "../models/fetch.js";
+import { isDirectoryManifest, type DirectoryManifest, type SignedManifest } from "../models/manifest.js";
 import { parseCid, removePin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
@@ -92,19 +94,50 @@ export interface PublishWithCustodyOptions extends Omit<PublishOptions, "custodi
   beforeDeposit?: (manifestCid: string) => Promise<void>;
 }
 
-export interface CustodyPublishResult extends PublishResult, TxResult {
-  chainModelId: bigint;
-  version: number;
-  receipts: DepositReceipt[];
+/** The files of a directory model, in manifest order; each one's bytes are read before the next. */
+export interface DirectoryContent {
+  directory: AsyncIterable<DirectoryEntry> | Iterable<DirectoryEntry>;
 }
+
+/** What a version holds: the bytes of a one-file model, or the files of a directory model. */
+export type ModelContent = ByteSource | DirectoryContent;
+
+export type ModelPublishResult = PublishResult | PublishDirectoryResult;
+
+export function isDirectoryContent(content: ModelContent): content is DirectoryContent {
+  return typeof content === "object" && content !== null && !(Symbol.iterator in content) && !(Symbol.asyncIterator in content) && "directory" in content;
+}
+
+export type CustodyPublishResult<R extends ModelPublishResult = PublishResult> = R &
+  TxResult & {
+    chainModelId: bigint;
+    version: number;
+    receipts: DepositReceipt[];
+  };
 
 const DEFAULT_TERMS: Terms = { price: 0n, duration: 0, maxUses: 0, minStake: 0n, carryOver: false };
 
 /**
- * Seals and pins the model, deposits its key's shares, then registers it (or publishes its next
- * version). Nothing reaches the chain unless every custodian acknowledged.
+ * Seals and pins the model (a file, or a directory as one version), deposits its key's shares,
+ * then registers it (or publishes its next version). Nothing reaches the chain unless every
+ * custodian acknowledged.
  */
-export async function publishWithCustody(peer: StoragePeer, source: ByteSource, options: PublishWithCustodyOptions): Promise<CustodyPublishResult> {
+export async function publishWithCustody(peer: StoragePeer, content: ByteSource, options: PublishWithCustodyOptions): Promise<CustodyPublishResult>;
+export async function publishWithCustody(
+  peer: StoragePeer,
+  content: DirectoryContent,
+  options: PublishWithCustodyOptions,
+): Promise<CustodyPublishResult<PublishDirectoryResult>>;
+export async function publishWithCustody(
+  peer: StoragePeer,
+  content: ModelContent,
+  options: PublishWithCustodyOptions,
+): Promise<CustodyPublishResult<ModelPublishResult>>;
+export async function publishWithCustody(
+  peer: StoragePeer,
+  content: ModelContent,
+  options: PublishWithCustodyOptions,
+): Promise<CustodyPublishResult<ModelPublishResult>> {
   const { chain, owner } = options;
   if (chain.address === undefined || !isAddressEqual(chain.address, owner.address)) {
     throw new DepositFailedError({ [owner.address]: "the chain client must send from the owner's account" });
@@ -116,12 +149,10 @@ export async function publishWithCustody(peer: StoragePeer, source: ByteSource, 
     if (state === null) throw new DepositFailedError({ [owner.address]: `model ${options.chainModelId} is not registered` });
     version = state.version + 1;
   }
-  const published = await publish(peer, source, {
-    ...options,
-    version,
-    custodians: [...options.custodians],
-    threshold: options.threshold,
-  });
+  const sealing = { ...options, version, custodians: [...options.custodians], threshold: options.threshold };
+  const published: ModelPublishResult = isDirectoryContent(content)
+    ? await publishDirectory(peer, content.directory, sealing)
+    : await publish(peer, content, sealing);
   const manifestCid = published.manifestCid.toString();
   let receipts: DepositReceipt[];
   try {
@@ -140,6 +171,8 @@ export async function publishWithCustody(peer: StoragePeer, source: ByteSource, 
     await removePin(peer, published.manifestCid).catch(() => {}); // nothing registered: do not keep it pinned
     throw error;
   }
+  // The chain's record comes from the manifest alike for both formats: a directory's storage
+  // tree runs over its sealed files back to back, so sealedSize counts its segments.
   const { manifest } = published.signed;
   const params = {
     manifestCid,
@@ -170,21 +203,30 @@ export interface RotateOptions extends Omit<PublishWithCustodyOptions, "custodia
 }
 
 /**
- * Re-keys a model: a fresh content key, the weights re-encrypted (from `source`, or from the
- * previous version decrypted with `previousKey`), new shares deposited, the next version
- * published on chain. Tickets for the old version stop working at once (the chain checks the
- * version); custodians drop the old shares after their grace period (rotation.ts).
+ * Re-keys a model: a fresh content key, the weights re-encrypted (from `content`, or from the
+ * previous version decrypted with `previousKey`: a file model's bytes, or every file of a
+ * directory model, same paths and order), new shares deposited, the next version published on
+ * chain under the same model id. Tickets for the old version stop working at once (the chain
+ * checks the version); custodians drop the old shares after their grace period (rotation.ts).
  */
-export async function rotateModel(peer: StoragePeer, source: ByteSource | undefined, options: RotateOptions): Promise<CustodyPublishResult> {
+export async function rotateModel(
+  peer: StoragePeer,
+  content: ModelContent | undefined,
+  options: RotateOptions,
+): Promise<CustodyPublishResult<ModelPublishResult>> {
   const { chain, chainModelId } = options;
   const state = await chain.modelState(chainModelId);
   const current = state === null ? null : await chain.version(chainModelId, state.version);
   if (state === null || current === null) throw new DepositFailedError({ [options.owner.address]: `model ${chainModelId} is not registered` });
-  const { manifest } = await readManifest(peer, current.manifestCid, { expectedOwner: state.owner });
-  let plaintext = source;
+  const signed = await readManifest(peer, current.manifestCid, { expectedOwner: state.owner });
+  const { manifest } = signed;
+  let plaintext = content;
   if (plaintext === undefined) {
-    if (options.previousKey === undefined) throw new DepositFailedError({ [options.owner.address]: "rotation needs the weights or the previous key" });
-    plaintext = fetchModel(peer, current.manifestCid, { key: options.previousKey, expectedOwner: state.owner });
+    const previousKey = options.previousKey;
+    if (previousKey === undefined) throw new DepositFailedError({ [options.owner.address]: "rotation needs the weights or the previous key" });
+    plaintext = isDirectoryManifest(manifest)
+      ? { directory: decryptedFiles(peer, signed as SignedManifest<DirectoryManifest>, previousKey, options.signal) }
+      : fetchModel(peer, current.manifestCid, { key: previousKey, expectedOwner: state.owner, signal: options.signal });
   }
   const result = await publishWithCustody(peer, plaintext, {
     ...options,
@@ -198,4 +240,11 @@ export async function rotateModel(peer: StoragePeer, source: ByteSource | undefi
   });
   if ((options.previous ?? "unpin") === "unpin") await removePin(peer, parseCid(current.manifestCid));
   return result;
+}
+
+/** Every file of a directory version, decrypted lazily: a file is read only when its turn comes. */
+function* decryptedFiles(peer: StoragePeer, signed: SignedManifest<DirectoryManifest>, key: Uint8Array, signal?: AbortSignal): Generator<DirectoryEntry> {
+  for (const file of signed.manifest.files) {
+    yield { path: file.path, source: fetchDirectoryFile(peer, signed, file.path, { key, ...(signal === undefined ? {} : { signal }) }) };
+  }
 }

@@ -1,15 +1,17 @@
-/** POST /v1/models (streaming publish) and GET /v1/manifests/:cid. */
+/** POST /v1/models (streaming publish of a file, or of a directory as a tar) and GET /v1/manifests/:cid. */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { CID } from "multiformats/cid";
 import { Readable } from "node:stream";
 import { bytesToHex } from "viem";
 import type { z } from "zod";
-import { decodeSignedManifest, type SignedManifest } from "../models/manifest.js";
-import { publishWithCustody, rotateModel, type PublishWithCustodyOptions } from "../custody/owner.js";
+import { decodeSignedManifest, isDirectoryManifest, type SignedManifest } from "../models/manifest.js";
+import { isDirectoryContent, publishWithCustody, rotateModel, type ModelContent, type ModelPublishResult, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../storage/pins.js";
-import { publish, type PublishResult } from "../models/publish.js";
+import { publish } from "../models/publish.js";
+import { publishDirectory } from "../models/publish-directory.js";
 import { clientGone, withDeadline, type ApiContext } from "./context.js";
+import { TAR_CONTENT_TYPE, tarEntries } from "./directory-upload.js";
 import { ApiError } from "./errors.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
 
@@ -18,16 +20,24 @@ export const KEY_WARNING =
 
 /** A signed manifest as plain JSON: CIDs as strings. */
 export function manifestJson(signed: SignedManifest) {
-  return { ...signed.manifest, content: signed.manifest.content.toString() };
+  const { manifest } = signed;
+  if (isDirectoryManifest(manifest)) {
+    return { ...manifest, content: manifest.content.toString(), files: manifest.files.map((f) => ({ ...f, cid: f.cid.toString() })) };
+  }
+  return { ...manifest, content: manifest.content.toString() };
 }
 
-/** The answer to a publish: CIDs, the signed manifest, and the content key (once). */
-function publishedJson(result: PublishResult) {
+/** The answer to a publish: CIDs, the signed manifest, the files of a directory, and the content key (once). */
+function publishedJson(result: ModelPublishResult) {
+  const { manifest } = result.signed;
   return {
     manifestCid: result.manifestCid.toString(),
     contentCid: result.contentCid.toString(),
     manifest: manifestJson(result.signed),
     signature: result.signed.signature,
+    ...(isDirectoryManifest(manifest)
+      ? { files: manifest.files.map((f) => ({ path: f.path, plaintextSize: f.plaintextSize, sealedSize: f.sealedSize, cid: f.cid.toString() })) }
+      : {}),
     key: bytesToHex(result.key),
     keyWarning: KEY_WARNING,
   };
@@ -49,9 +59,13 @@ async function* prepend(first: Uint8Array, iterator: AsyncIterator<Uint8Array>):
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
 }
 
+/** The media type of a request, without parameters, lower case. */
+const mediaTypeOf = (header: string | undefined) => (header ?? "").split(";")[0]!.trim().toLowerCase();
+
 export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Hands the raw request stream to the route: uploads are never buffered.
   app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(TAR_CONTENT_TYPE, (_request, payload, done) => done(null, payload));
 
   app.post("/v1/models", async (request, reply) => {
     const query = parseInput(publishQuery, request.query, "query");
@@ -61,15 +75,31 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw new ApiError(413, "PAYLOAD_TOO_LARGE", `the upload (${declared} bytes) exceeds the limit of ${ctx.bodyLimit} bytes`);
     }
     if (!(request.body instanceof Readable)) {
-      throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the model as the raw request body with Content-Type: application/octet-stream");
+      throw new ApiError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        `send the model as the raw request body: Content-Type: application/octet-stream for a file, ${TAR_CONTENT_TYPE} for a directory`,
+      );
     }
+    const directory = mediaTypeOf(request.headers["content-type"]) === TAR_CONTENT_TYPE;
     const signal = clientGone(reply);
     const chunks = limited(request.body, ctx.bodyLimit);
-    let first = await chunks.next();
-    while (!first.done && first.value.length === 0) first = await chunks.next();
-    if (first.done) throw new ApiError(400, "EMPTY_BODY", "the upload is empty");
+    // A replayed registering publish answers without publishing, once the upload is read.
+    const readToEnd = async () => {
+      for await (const _ of chunks) {
+        // discarded
+      }
+    };
     try {
-      const source = prepend(first.value, chunks);
+      let content: ModelContent;
+      if (directory) {
+        content = { directory: tarEntries(chunks) };
+      } else {
+        let first = await chunks.next();
+        while (!first.done && first.value.length === 0) first = await chunks.next();
+        if (first.done) throw new ApiError(400, "EMPTY_BODY", "the upload is empty");
+        content = prepend(first.value, chunks);
+      }
       const common = {
         owner: ctx.identity.account,
         signal,
@@ -79,18 +109,20 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       };
       if (query.register || query.rotate !== undefined) {
         const idempotencyKey = idempotencyKeyOf(request.headers["idempotency-key"]);
-        return await registered(ctx, source, common, query, reply, idempotencyKey);
+        return await registered(ctx, content, readToEnd, common, query, reply, idempotencyKey);
       }
-      const result = await publish(ctx.peer, source, {
+      const options = {
         ...common,
         ...(query.custodians === undefined ? {} : { custodians: query.custodians }),
         ...(query.threshold === undefined ? {} : { threshold: query.threshold }),
         ...(query.version === undefined ? {} : { version: query.version }),
-      });
+      };
+      const result = isDirectoryContent(content) ? await publishDirectory(ctx.peer, content.directory, options) : await publish(ctx.peer, content, options);
       reply.code(201);
       return publishedJson(result);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 413) reply.header("connection", "close");
+      // A refused archive may have more body coming: close rather than read it.
+      if (directory || (error instanceof ApiError && error.status === 413)) reply.header("connection", "close");
       throw error;
     }
   });
@@ -117,7 +149,6 @@ async function readBlock(ctx: ApiContext, cid: CID, ms: number, offline: boolean
   }
 }
 
-/** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
 /** The Idempotency-Key header of a registering publish: 1..200 visible ASCII characters. */
 function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -130,7 +161,8 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | undef
 /** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
 async function registered(
   ctx: ApiContext,
-  source: AsyncIterable<Uint8Array>,
+  content: ModelContent,
+  readToEnd: () => Promise<void>,
   common: Omit<PublishWithCustodyOptions, "chain" | "custodians" | "threshold">,
   query: z.output<typeof publishQuery>,
   reply: FastifyReply,
@@ -138,7 +170,9 @@ async function registered(
 ) {
   const chain = ctx.chain;
   if (chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to register models");
-  if (query.custodians === undefined || query.threshold === undefined || query.threshold < 2) {
+  // A rotation keeps the current version's custodians and threshold unless it names others.
+  const named = query.custodians !== undefined || query.threshold !== undefined;
+  if ((query.rotate === undefined || named) && (query.custodians === undefined || query.threshold === undefined || query.threshold < 2)) {
     throw new ApiError(400, "VALIDATION_FAILED", "registering needs custodians and a threshold of at least 2");
   }
   if (query.version !== undefined) throw new ApiError(400, "VALIDATION_FAILED", "the chain assigns versions of registered models");
@@ -161,9 +195,7 @@ async function registered(
       }
     }
     if (modelId !== undefined) {
-      for await (const _ of source) {
-        // Read the upload to its end (and its limit) so the client gets the answer cleanly.
-      }
+      await readToEnd(); // to its end (and its limit), so the client gets the answer cleanly
       reply.code(200);
       return { manifestCid: earlier.manifestCid, modelId, version, replayed: true };
     }
@@ -172,15 +204,15 @@ async function registered(
   const options = {
     ...common,
     chain,
-    custodians: query.custodians,
-    threshold: query.threshold,
     // Recorded before any share leaves or any transaction is sent.
     beforeDeposit: async (manifestCid: string) => journal?.put(idempotencyKey!, { manifestCid, ...(rotating === undefined ? {} : { rotating }) }),
   };
   const result =
     query.rotate === undefined
-      ? await publishWithCustody(ctx.peer, source, {
+      ? await publishWithCustody(ctx.peer, content, {
           ...options,
+          custodians: query.custodians!,
+          threshold: query.threshold!,
           terms: {
             price: query.price ?? 0n,
             duration: query.duration ?? 0,
@@ -189,7 +221,11 @@ async function registered(
             carryOver: query.carryOver ?? false,
           },
         })
-      : await rotateModel(ctx.peer, source, { ...options, chainModelId: query.rotate });
+      : await rotateModel(ctx.peer, content, {
+          ...options,
+          chainModelId: query.rotate,
+          ...(query.custodians === undefined ? {} : { custodians: query.custodians, threshold: query.threshold! }),
+        });
   await journal?.put(idempotencyKey!, {
     manifestCid: result.manifestCid.toString(),
     modelId: result.chainModelId.toString(),
