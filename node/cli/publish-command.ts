@@ -1,10 +1,17 @@
-/** `modelvault publish FILE`: a thin client of the node's API (POST /v1/models). */
+/**
+ * `modelvault publish PATH`: a thin client of the node's API (POST /v1/models). A file goes up
+ * as application/octet-stream; a directory as one model version, a tar stream
+ * (application/x-tar) built while it is sent (publish-directory-walk.ts).
+ */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import type { ApiClient } from "./api-client.js";
 import { printJson, printLines, progressBar, type CliIo, type ProgressOptions } from "./io.js";
 import { apiClientFor } from "./model-client.js";
 import type { CommonOptions } from "./node-commands.js";
+import { directoryIdempotencyKey, tarUpload, walkModelDirectory } from "./publish-directory-walk.js";
 import { UsageError } from "./usage-error.js";
 
 export interface PublishCliOptions extends CommonOptions, ProgressOptions {
@@ -22,69 +29,108 @@ export interface PublishCliOptions extends CommonOptions, ProgressOptions {
   carryOver?: boolean;
 }
 
-export async function publishCommand(file: string, options: PublishCliOptions, io: CliIo): Promise<void> {
+/** What POST /v1/models answers (plus `files` for a directory). */
+interface PublishAnswer {
+  manifestCid: string;
+  contentCid: string;
+  key: string;
+  keyWarning: string;
+  manifest: Record<string, unknown>;
+  files?: { path: string; plaintextSize: number; sealedSize: number; cid: string }[];
+  modelId?: string;
+  version?: number;
+  txHash?: string;
+  replayed?: boolean;
+}
+
+export async function publishCommand(path: string, options: PublishCliOptions, io: CliIo): Promise<void> {
   const client = await apiClientFor(options, io);
-  let size: number;
+  let info;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new UsageError(`${file} is not a file`);
-    size = info.size;
+    info = await stat(path);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
+  if (info.isDirectory()) return publishDirectoryCommand(client, path, options, io);
+  if (!info.isFile()) throw new UsageError(`${path} is not a file or a directory`);
+  const size = info.size;
   // A registering publish names itself by its content and parameters, so running the same
   // command again after a crash or a lost answer returns the registered model, never a second one.
-  const custody = options.register === true || options.rotate !== undefined;
-  const idempotencyKey = custody ? await publishIdempotencyKey(file, options) : undefined;
-  const body = createReadStream(file);
+  const idempotencyKey = registering(options) ? await publishIdempotencyKey(path, options) : undefined;
+  const body = createReadStream(path);
   const progress = progressBar(io, options, "publish", size);
   let sent = 0;
   body.on("data", (chunk) => progress.update((sent += chunk.length)));
-  let result: {
-    manifestCid: string;
-    contentCid: string;
-    key: string;
-    keyWarning: string;
-    manifest: Record<string, unknown>;
-    modelId?: string;
-    version?: number;
-    txHash?: string;
-    replayed?: boolean;
-  };
+  let result: PublishAnswer;
   try {
-    result = await client.json({
-      method: "POST",
-      path: "/v1/models",
-      query: {
-        name: options.name,
-        segmentSize: options.segmentSize,
-        weightsCommitment: options.weightsCommitment,
-        custodians: options.custodians,
-        threshold: options.threshold,
-        register: options.register ? "true" : undefined,
-        rotate: options.rotate,
-        price: options.price,
-        duration: options.duration,
-        maxUses: options.maxUses,
-        minStake: options.minStake,
-        carryOver: options.carryOver ? "true" : undefined,
-      },
-      headers: {
-        "content-type": "application/octet-stream",
-        "content-length": String(size),
-        ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }),
-      },
-      body,
-    });
+    result = await post(client, options, body, { "content-type": "application/octet-stream", "content-length": String(size) }, idempotencyKey);
   } finally {
     progress.stop();
     body.destroy();
   }
-  if (options.json) {
-    printJson(io, result);
-    return;
+  if (options.json) return printJson(io, result);
+  printAnswer(io, result, [["size", `${size} bytes`]]);
+}
+
+/** A directory as one version: walked and checked first, then streamed as a tar. */
+async function publishDirectoryCommand(client: ApiClient, dir: string, options: PublishCliOptions, io: CliIo): Promise<void> {
+  const walk = await walkModelDirectory(dir); // every path checked before anything is sent
+  const idempotencyKey = registering(options) ? await directoryIdempotencyKey(walk, parametersOf(options)) : undefined;
+  const progress = progressBar(io, options, "publish", walk.totalBytes);
+  const upload = tarUpload(walk, (done, file) => progress.update(done, { file }));
+  let result: PublishAnswer;
+  try {
+    result = await post(client, options, upload.body, { "content-type": "application/x-tar" }, idempotencyKey);
+  } catch (error) {
+    throw upload.failure() ?? error; // a file that changed explains a cut upload better
+  } finally {
+    progress.stop();
+    upload.body.destroy();
   }
+  const failure = upload.failure();
+  if (failure !== undefined) throw failure;
+  if (options.json) return printJson(io, { ...result, ...(walk.skipped.length === 0 ? {} : { skipped: walk.skipped }) });
+  const count = result.files?.length ?? walk.files.length;
+  printAnswer(io, result, [
+    ["files", `${count} file${count === 1 ? "" : "s"}`],
+    ["size", `${walk.totalBytes} bytes`],
+    ...(walk.skipped.length === 0 ? [] : [["skipped", `${walk.skipped.join(", ")} (not published)`] as [string, string]]),
+  ]);
+}
+
+const registering = (options: PublishCliOptions) => options.register === true || options.rotate !== undefined;
+
+/** The options that shape a publish (what its Idempotency-Key covers besides the content). */
+function parametersOf(options: PublishCliOptions) {
+  const { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver } = options;
+  return { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver };
+}
+
+function post(client: ApiClient, options: PublishCliOptions, body: Readable, headers: Record<string, string>, idempotencyKey: string | undefined) {
+  return client.json<PublishAnswer>({
+    method: "POST",
+    path: "/v1/models",
+    query: {
+      name: options.name,
+      segmentSize: options.segmentSize,
+      weightsCommitment: options.weightsCommitment,
+      custodians: options.custodians,
+      threshold: options.threshold,
+      register: options.register ? "true" : undefined,
+      rotate: options.rotate,
+      price: options.price,
+      duration: options.duration,
+      maxUses: options.maxUses,
+      minStake: options.minStake,
+      carryOver: options.carryOver ? "true" : undefined,
+    },
+    headers: { ...headers, ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }) },
+    body,
+  });
+}
+
+/** The text answer: CIDs, the model on chain, what was published, the key (and its warning on stderr). */
+function printAnswer(io: CliIo, result: PublishAnswer, details: [string, string][]): void {
   if (result.replayed) {
     printLines(io, [
       ["manifest CID", result.manifestCid],
@@ -97,7 +143,7 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
     ["content CID", result.contentCid],
     ...(result.modelId === undefined ? [] : [["model", `${result.modelId} version ${result.version} (tx ${result.txHash})`] as [string, string]]),
     ["key", result.key],
-    ["size", `${size} bytes`],
+    ...details,
   ]);
   io.stderr.write(`WARNING: ${result.keyWarning}\n`);
 }
@@ -106,8 +152,6 @@ export async function publishCommand(file: string, options: PublishCliOptions, i
 async function publishIdempotencyKey(file: string, options: PublishCliOptions): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  const { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver } = options;
-  hash.update(JSON.stringify({ name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver }));
+  hash.update(JSON.stringify(parametersOf(options)));
   return `publish-v1-${hash.digest("hex")}`;
 }
-
