@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { HEADER_LENGTH, InvalidArgumentError, SealedReader, seal, SegmentAuthenticationError, TAG_LENGTH } from "../../crypto/index.js";
+import { coveringSegments, DEFAULT_SEGMENT_SIZE, frameRange, HEADER_LENGTH, InvalidArgumentError, SealedReader, seal, sealedLayout, sealedLength, SegmentAuthenticationError, TAG_LENGTH } from "../../crypto/index.js";
+import { encodeSafetensorsHeader } from "../../zkp/safetensors.js";
 import { assertBytes, collect } from "../helpers/bytes.js";
 
 const key = randomBytes(32);
@@ -103,5 +104,21 @@ describe("sealed stream: parallel ranged reads", () => {
     });
     await assert.rejects(collect(r.range(6 * S, 12 * S)), (e: unknown) => e instanceof SegmentAuthenticationError && e.segment === 7);
     assert.ok(signals.every((s) => s.aborted), "reads still running were told to stop");
+  });
+
+  it("docs/TENSORS.md worked example: plaintext ranges -> segments -> sealed bytes", () => {
+    const { header, dataLength } = encodeSafetensorsHeader([{ name: "a", dtype: "F32", shape: [300, 1000] }, { name: "b", dtype: "BF16", shape: [1024] }], { format: "pt" });
+    assert.equal(header.length, 176);
+    const L = header.length + dataLength;
+    assert.equal(L, 1_202_224);
+    const layout = sealedLayout(DEFAULT_SEGMENT_SIZE, sealedLength(L));
+    assert.equal(layout.sealedLength, 1_202_368);
+    const sealedOf = (a: number, b: number) => {
+      const { first, last } = coveringSegments(DEFAULT_SEGMENT_SIZE, a, b)!;
+      return [first, last, frameRange(layout, first).start, frameRange(layout, last).end];
+    };
+    assert.deepEqual(sealedOf(0, 176), [0, 0, 112, 1_048_688]);
+    assert.deepEqual(sealedOf(176, 1_200_176), [0, 1, 112, 1_202_368]);
+    assert.deepEqual(sealedOf(1_200_176, 1_202_224), [1, 1, 1_048_688, 1_202_368]);
   });
 });
