@@ -16,7 +16,11 @@ import {
 } from "../../crypto/index.js";
 import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
+import { NotADirectoryModelError } from "../errors.js";
+import { checkFileOutput, DirectoryOutput, type DirectoryOutputFile, type OutputOptions } from "../models/directory-output.js";
 import { fetchModelToFile, readManifest } from "../models/fetch.js";
+import { writeDirectoryOutput } from "../models/fetch-directory.js";
+import { isDirectoryManifest, type DirectoryManifest, type SignedManifest } from "../models/manifest.js";
 import { gatewayOrigin } from "../storage/block-sources.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { callCustodian, custodianUrl } from "./client.js";
@@ -173,7 +177,7 @@ export async function custodianGateways(chain: ChainClient, custodians: readonly
   return [...new Set(found.flat())];
 }
 
-export interface AccessOptions {
+export interface AccessOptions extends OutputOptions {
   chain: ChainClient;
   modelId: bigint;
   /** Buy a licence at the current price when the account holds no usable one. */
@@ -181,21 +185,62 @@ export interface AccessOptions {
   custodianTimeoutMs?: number;
   fetchTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Plaintext bytes written so far, of `totalBytes`; `file` for a directory model. */
+  onProgress?: (progress: { bytes: number; totalBytes: number; file?: string }) => void;
 }
 
 export interface AccessResult {
+  /** The output: a file for a one-file model, a directory for a directory model. */
   path: string;
   manifestCid: string;
   version: number;
   ticketId: Hex;
+  /** Of the model, or of the files selected from a directory model. */
   plaintextSize: number;
+  /** Directory models: the files written (or found complete from an interrupted run). */
+  files?: DirectoryOutputFile[];
 }
 
-/** Licence (bought if asked) -> ticket -> k shares -> key -> fetch and decrypt to `path`. */
+/** A version's checked manifest and where it will be written, found before a ticket is spent. */
+interface PlannedAccess {
+  version: number;
+  manifestCid: string;
+  signed: SignedManifest;
+  /** The version's custodians and threshold, as the chain records them. */
+  chainVersion: ModelVersion;
+  gateways: string[];
+  directory?: DirectoryOutput;
+}
+
+/**
+ * Licence (bought if asked) -> ticket -> k shares -> key -> fetch and decrypt to `path`: a file for
+ * a one-file model, a directory for a directory model (options.include/exclude select its files).
+ * The output is checked (directory-output.ts rules, `force` to overwrite) before a licence is
+ * bought or a ticket spent, for the version current then (again if the ticket is for a newer one).
+ */
 export async function accessModel(peer: StoragePeer, path: string, options: AccessOptions): Promise<AccessResult> {
   const { chain, modelId } = options;
   const account = chain.address;
   if (account === undefined) throw new NotEnoughSharesReleasedError(0, 0, { chain: "the chain client has no account to request a ticket with" });
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const plan = async (versionNumber: number): Promise<PlannedAccess | undefined> => {
+    const [version, state] = await Promise.all([chain.version(modelId, versionNumber), chain.modelState(modelId)]);
+    if (version === null || state === null) return undefined;
+    // The custodians hold the content: fetch from their peers (bitswap) and their gateways too.
+    const [peers, gateways] = await Promise.all([custodianPeers(chain, version.custodians), custodianGateways(chain, version.custodians)]);
+    await Promise.all(peers.map((address) => peer.dial(address).catch(() => {})));
+    const signed = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways });
+    const planned: PlannedAccess = { version: versionNumber, manifestCid: version.manifestCid, signed, chainVersion: version, gateways };
+    if (isDirectoryManifest(signed.manifest)) {
+      planned.directory = await DirectoryOutput.plan(path, version.manifestCid, signed.manifest.files, options);
+    } else {
+      if (options.include !== undefined || options.exclude !== undefined) throw new NotADirectoryModelError(`include/exclude select files of a directory model; model ${modelId} version ${versionNumber} is one file`);
+      await checkFileOutput(path, options);
+    }
+    return planned;
+  };
+  const current = await chain.modelState(modelId);
+  let planned = current === null ? undefined : await plan(current.version);
   if (options.buy) {
     const hasAccess = await chain.contracts.vault.read.hasAccess([modelId, account]);
     if (!hasAccess) await chain.buy(modelId);
@@ -203,29 +248,35 @@ export async function accessModel(peer: StoragePeer, path: string, options: Acce
   const recipient = generateKeyPair();
   try {
     const ticket = await chain.requestKey(modelId, recipient.publicKey);
-    const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
-    if (version === null || state === null) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} version ${ticket.version} is not registered` });
-    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    // The custodians hold the content: fetch from their peers (bitswap) and their gateways too.
-    const [peers, gateways] = await Promise.all([custodianPeers(chain, version.custodians), custodianGateways(chain, version.custodians)]);
-    await Promise.all(peers.map((address) => peer.dial(address).catch(() => {})));
-    const { manifest } = await readManifest(peer, version.manifestCid, { expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways });
+    if (planned?.version !== ticket.version) planned = await plan(ticket.version);
+    if (planned === undefined) throw new NotEnoughSharesReleasedError(0, 0, { chain: `model ${modelId} version ${ticket.version} is not registered` });
+    const { signed, gateways } = planned;
     const key = await collectKey({
       chain,
       ticket,
       modelId,
       recipientPrivateKey: recipient.privateKey,
-      keyCommitment: hexToBytes(manifest.keyCommitment as Hex),
-      version,
+      keyCommitment: hexToBytes(signed.manifest.keyCommitment as Hex),
+      version: planned.chainVersion,
       timeoutMs: options.custodianTimeoutMs,
       signal: options.signal,
     });
+    const reads = { key, expectedOwner: signed.manifest.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways };
+    const result = { path, manifestCid: planned.manifestCid, version: ticket.version, ticketId: ticket.ticketId };
     try {
-      await fetchModelToFile(peer, version.manifestCid, path, { key, expectedOwner: state.owner, timeoutMs: fetchTimeoutMs, signal: options.signal, gateways });
+      if (planned.directory !== undefined) {
+        const written = await writeDirectoryOutput(peer, signed as SignedManifest<DirectoryManifest>, planned.directory, { ...reads, onProgress: options.onProgress });
+        return { ...result, plaintextSize: written.totalBytes, files: written.files };
+      }
+      const onProgress = options.onProgress;
+      await fetchModelToFile(peer, planned.manifestCid, path, {
+        ...reads,
+        ...(onProgress === undefined ? {} : { onProgress: (p: { plaintextBytes: number; totalBytes: number }) => onProgress({ bytes: p.plaintextBytes, totalBytes: p.totalBytes }) }),
+      });
+      return { ...result, plaintextSize: signed.manifest.plaintextSize };
     } finally {
       key.fill(0);
     }
-    return { path, manifestCid: version.manifestCid, version: ticket.version, ticketId: ticket.ticketId, plaintextSize: manifest.plaintextSize };
   } finally {
     recipient.privateKey.fill(0);
   }
