@@ -1,18 +1,21 @@
 /**
- * `modelvault access MODEL -o FILE` (licensee) and `modelvault custodian register` (operator).
+ * `modelvault access MODEL -o FILE|DIR` (licensee) and `modelvault custodian register` (operator).
  * Both act on the chain with the node's own account (its keystore); access then collects k
  * shares from the custodians directly and streams the content through the node's API,
  * decrypting here: neither the key nor a share ever passes through the node.
  */
 import { CID } from "multiformats/cid";
-import { hexToBytes, parseEther, type Hex } from "viem";
+import { hexToBytes, parseEther, type Address, type Hex } from "viem";
 import { generateKeyPair } from "../../crypto/index.js";
 import { connectChain } from "../chain/index.js";
 import { apiUrlOf, loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { collectKey, custodianGateways, custodianPeers } from "../custody/licensee.js";
 import { loadIdentity, resolvePassword } from "./identity.js";
-import { printJson, printLines, type CliIo, type ProgressOptions } from "./io.js";
+import { checkFileOutput, type DirectoryOutput, type DirectoryOutputResult } from "../models/directory-output.js";
+import { isDirectoryManifest, type DirectoryManifest, type SignedManifest } from "../models/manifest.js";
+import { describeDirectory, downloadDirectory, planDirectoryDownload } from "./directory-download.js";
+import { printJson, printLines, progressModeOf, type CliIo, type ProgressOptions } from "./io.js";
 import { apiClientFor, downloadDecrypted, verifiedManifest } from "./model-client.js";
 import type { CommonOptions } from "./node-commands.js";
 import { UsageError } from "./usage-error.js";
@@ -50,6 +53,17 @@ export interface AccessCliOptions extends ChainCliOptions, ProgressOptions {
   buy?: boolean;
   timeout?: string;
   custodianTimeout?: string;
+  /** Directory models: fetch only the files matching one of these globs / none of these. */
+  include?: string[];
+  exclude?: string[];
+  force?: boolean;
+}
+
+/** What `access` will write for one version: its checked manifest and, for a directory, the planned output. */
+interface AccessPlan {
+  version: number;
+  signed: SignedManifest;
+  directory?: DirectoryOutput;
 }
 
 export async function accessCommand(modelIdText: string, options: AccessCliOptions, io: CliIo): Promise<void> {
@@ -57,12 +71,31 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
   for (const [name, value] of [["--timeout", options.timeout], ["--custodian-timeout", options.custodianTimeout]] as const) {
     if (value !== undefined && !/^[0-9]{1,7}$/.test(value)) throw new UsageError(`${name} must be milliseconds`);
   }
+  progressModeOf(options);
   const { chain, identity } = await chainWithIdentity(options, io);
   const client = await apiClientFor(options, io);
+  const query = { timeoutMs: options.timeout };
   const started = performance.now();
   const step = (what: string) => {
     if (!options.json) io.stderr.write(`${what} (${Math.round(performance.now() - started)} ms)\n`);
   };
+  // -o, --include/--exclude and --force are checked against the version a ticket is for, before a
+  // licence is bought or a ticket (a use of the licence) is spent.
+  const plan = async (versionNumber: number, manifestCid: string, owner: Address): Promise<AccessPlan> => {
+    const signed = await verifiedManifest(client, CID.parse(manifestCid), query, owner);
+    if (isDirectoryManifest(signed.manifest)) {
+      return { version: versionNumber, signed, directory: await planDirectoryDownload(manifestCid, signed as SignedManifest<DirectoryManifest>, options) };
+    }
+    for (const [flag, value] of [["--include", options.include], ["--exclude", options.exclude]] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} is for directory models; model ${modelId} version ${versionNumber} is one file`);
+    }
+    await checkFileOutput(options.output, options);
+    return { version: versionNumber, signed };
+  };
+  const current = await chain.modelState(modelId);
+  const currentVersion = current === null ? null : await chain.version(modelId, current.version);
+  let planned = current !== null && currentVersion !== null ? await plan(current.version, currentVersion.manifestCid, current.owner) : undefined;
+
   if (options.buy && !(await chain.contracts.vault.read.hasAccess([modelId, identity.address]))) {
     const bought = await chain.buy(modelId);
     step(`bought a licence for ${bought.price} wei`);
@@ -73,8 +106,9 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
     step(`ticket ${ticket.ticketId} for version ${ticket.version}`);
     const [version, state] = await Promise.all([chain.version(modelId, ticket.version), chain.modelState(modelId)]);
     if (version === null || state === null) throw new UsageError(`model ${modelId} has no version ${ticket.version}`);
-    const query = { timeoutMs: options.timeout };
-    const signed = await verifiedManifest(client, CID.parse(version.manifestCid), query, state.owner);
+    // A new version was published in between: the ticket is for that one.
+    if (planned?.version !== ticket.version) planned = await plan(ticket.version, version.manifestCid, state.owner);
+    const { signed } = planned;
     const key = await collectKey({
       chain,
       ticket,
@@ -91,9 +125,16 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
       ...peers.map((address) => client.json({ method: "POST", path: "/v1/peers", query: { address } }).catch(() => {})),
       ...gateways.map((url) => client.json({ method: "POST", path: "/v1/gateways", query: { url } }).catch(() => {})),
     ]);
+    const download = { ...options, progressLabel: "access" };
     let bytes: number;
+    let directory: DirectoryOutputResult | undefined;
     try {
-      bytes = await downloadDecrypted(client, signed, key, options.output, query, io, options);
+      if (planned.directory !== undefined) {
+        directory = await downloadDirectory(client, signed as SignedManifest<DirectoryManifest>, key, planned.directory, query, io, download);
+        bytes = directory.totalBytes;
+      } else {
+        bytes = await downloadDecrypted(client, signed, key, options.output, query, io, download);
+      }
     } finally {
       key.fill(0);
     }
@@ -105,9 +146,13 @@ export async function accessCommand(modelIdText: string, options: AccessCliOptio
       owner: state.owner,
       bytes,
       output: options.output,
+      ...(directory === undefined ? {} : { fetchedBytes: directory.fetchedBytes, files: directory.files }),
     };
     if (options.json) printJson(io, summary);
-    else printLines(io, [["wrote", `${options.output} (${bytes} bytes)`], ["model", `${modelId} version ${ticket.version}`], ["ticket", ticket.ticketId]]);
+    else {
+      const wrote = directory === undefined ? `${options.output} (${bytes} bytes)` : describeDirectory(directory);
+      printLines(io, [["wrote", wrote], ["model", `${modelId} version ${ticket.version}`], ["ticket", ticket.ticketId]]);
+    }
   } finally {
     recipient.privateKey.fill(0);
   }

@@ -1,6 +1,6 @@
 /** What the model commands share: the API client, the content key, the checked manifest, a file download decrypted here. */
 import * as dagJson from "@ipld/dag-json";
-import { createWriteStream } from "node:fs";
+import { constants, createWriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -10,7 +10,8 @@ import { hexToBytes, isHex, type Address } from "viem";
 import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
 import { loadConfig, apiUrlOf } from "../config.js";
 import { ContentInterruptedError, ContentMismatchError, InvalidManifestError } from "../errors.js";
-import { decodeSignedManifest, type SignedManifest } from "../models/manifest.js";
+import { checkFileOutput } from "../models/directory-output.js";
+import { decodeSignedManifest, fileModel, type SignedManifest } from "../models/manifest.js";
 import { ApiClient } from "./api-client.js";
 import { progressBar, type CliIo, type ProgressOptions } from "./io.js";
 import type { CommonOptions } from "./node-commands.js";
@@ -81,21 +82,31 @@ export function isCutShort(error: unknown): boolean {
   return code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "UND_ERR_SOCKET" || message === "aborted" || message === "terminated";
 }
 
-/** Streams the content from the API, decrypts and checks every segment here, writes `output`. */
-export async function downloadDecrypted(
+/** SEALED_WRONG_KEY unless `key` matches the manifest's key commitment: checked before any content is requested. */
+export function checkContentKey(manifest: { keyCommitment: string }, key: Uint8Array): void {
+  if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment as `0x${string}`))) throw new WrongKeyError();
+}
+
+/** A sealed stream of a model: the content of a one-file model, or one file of a directory model. */
+export interface ApiSealedStream {
+  cid: { toString(): string };
+  sealedSize: number;
+  plaintextSize: number;
+}
+
+/**
+ * One sealed stream from `GET /v1/content/<cid>`, decrypted and checked here under `key` (the
+ * content key, or a directory file's fileKey): every segment authenticated, the size as the
+ * manifest says. A response the node cuts short is CONTENT_INTERRUPTED.
+ */
+export async function* decryptedFromApi(
   client: ApiClient,
-  signed: SignedManifest,
+  stream: ApiSealedStream,
   key: Uint8Array,
-  output: string,
+  modelId: Uint8Array,
   query: Record<string, string | undefined>,
-  io: CliIo,
-  progressOptions: ProgressOptions,
-): Promise<number> {
-  const { manifest } = signed;
-  if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) throw new WrongKeyError();
-  const response = await client.send({ path: `/v1/content/${manifest.content}`, query });
-  const progress = progressBar(io, progressOptions, "fetch", manifest.plaintextSize);
-  let received = 0;
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const response = await client.send({ path: `/v1/content/${stream.cid}`, query });
   let sealedReceived = 0;
   async function* sealed() {
     for await (const chunk of response as AsyncIterable<Uint8Array>) {
@@ -103,25 +114,65 @@ export async function downloadDecrypted(
       yield chunk;
     }
   }
-  // Decrypted here: the key never leaves this process. open() authenticates every segment.
-  async function* plaintext() {
-    for await (const chunk of open(sealed(), { key, modelId: hexToBytes(manifest.modelId) })) {
+  let received = 0;
+  try {
+    // Decrypted here: the key never leaves this process. open() authenticates every segment.
+    for await (const chunk of open(sealed(), { key, modelId })) {
       received += chunk.length;
-      if (received > manifest.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
+      if (received > stream.plaintextSize) throw new ContentMismatchError("content is longer than the manifest says");
+      yield chunk;
+    }
+    if (received !== stream.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${stream.plaintextSize}`);
+  } catch (error) {
+    // The node cuts a response it cannot finish (its sources went quiet past the idle timeout).
+    if (isCutShort(error)) throw new ContentInterruptedError(stream.cid.toString(), sealedReceived, stream.sealedSize, { cause: error });
+    throw error;
+  } finally {
+    response.destroy();
+  }
+}
+
+export interface DownloadOptions extends ProgressOptions {
+  /** Overwrite an existing output file. */
+  force?: boolean;
+  /** The command named in progress lines (default "fetch"). */
+  progressLabel?: string;
+}
+
+/**
+ * Streams a one-file model from the API, decrypts and checks every segment here, writes `output`.
+ * The output is checked (checkFileOutput: not a directory, parent exists, --force to overwrite)
+ * before the content is requested.
+ */
+export async function downloadDecrypted(
+  client: ApiClient,
+  signed: SignedManifest,
+  key: Uint8Array,
+  output: string,
+  query: Record<string, string | undefined>,
+  io: CliIo,
+  options: DownloadOptions,
+): Promise<number> {
+  const { manifest } = fileModel(signed);
+  checkContentKey(manifest, key);
+  await checkFileOutput(output, options);
+  const progress = progressBar(io, options, options.progressLabel ?? "fetch", manifest.plaintextSize);
+  let received = 0;
+  async function* counted() {
+    for await (const chunk of decryptedFromApi(client, { cid: manifest.content, sealedSize: manifest.sealedSize, plaintextSize: manifest.plaintextSize }, key, hexToBytes(manifest.modelId), query)) {
+      received += chunk.length;
       progress.update(received);
       yield chunk;
     }
-    if (received !== manifest.plaintextSize) throw new ContentMismatchError(`content has ${received} bytes, manifest says ${manifest.plaintextSize}`);
   }
   const temp = `${output}.partial`;
   try {
-    await pipeline(Readable.from(plaintext()), createWriteStream(temp, { mode: 0o600 }));
-    await rename(temp, output); // the file appears only once every segment checked out
+    // Not through a link planted at the temporary name; the file appears only once every segment checked out.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    await pipeline(Readable.from(counted()), createWriteStream(temp, { flags: flags as unknown as string, mode: 0o600 }));
+    await rename(temp, output);
   } catch (error) {
-    response.destroy();
     await rm(temp, { force: true });
-    // The node cuts a response it cannot finish (its sources went quiet past the idle timeout).
-    if (isCutShort(error)) throw new ContentInterruptedError(manifest.content.toString(), sealedReceived, manifest.sealedSize, { cause: error });
     throw error;
   } finally {
     progress.stop();
