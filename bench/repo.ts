@@ -10,7 +10,7 @@
  * The CLI runs in this process (its own code path: the API, ciphertext ranges, local decryption);
  * the nodes are children (bench/io/serve-peer.ts). Each timed phase starts after `sync`.
  *
- *   node --import tsx bench/repo.ts [--rounds 3] [--layers 12]
+ *   node --import tsx bench/repo.ts [--rounds 3] [--layers 12] [--input DIR]
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
@@ -25,7 +25,14 @@ import { serializeSafetensors } from "../zkp/safetensors.js";
 import { BenchChild } from "./io/child.js";
 import { warmMemory } from "./io/local.js";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" }, layers: { type: "string", default: "12" } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    layers: { type: "string", default: "12" },
+    // Generate the directory into DIR and keep it there afterwards.
+    input: { type: "string" },
+  },
+});
 const ROUNDS = Number(values.rounds);
 const LAYERS = Number(values.layers);
 const TENSOR = "h.5.attn.c_attn.weight"; // 768 × 2304 float32
@@ -55,6 +62,7 @@ function gpt2Shapes(layers: number): [string, number[]][] {
 
 /** Writes the directory; returns its total size, parameter count and the shard holding TENSOR. */
 async function generateRepository(dir: string): Promise<{ bytes: number; parameters: number; tensorShard: string }> {
+  await mkdir(dir, { recursive: true });
   const shapes = gpt2Shapes(LAYERS);
   const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   const parameters = shapes.reduce((sum, [, shape]) => sum + count(shape), 0);
@@ -142,7 +150,7 @@ async function sha256Of(path: string): Promise<string> {
 async function main() {
   const [warmGiB] = warmMemory();
   console.log(`touched ${warmGiB} GiB of free memory first (see warmMemory in bench/io/local.ts)`);
-  const repo = await tempDir("input");
+  const repo = values.input ?? (await tempDir("input"));
   const { bytes, parameters, tensorShard } = await generateRepository(repo);
   const shardBytes = (await stat(join(repo, tensorShard))).size;
   console.log(`generated a GPT-2-small-shaped directory: ${(parameters / 1e6).toFixed(1)}M float32 parameters, ${(bytes / MB).toFixed(1)} MB in 8 files`);

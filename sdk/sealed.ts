@@ -232,7 +232,7 @@ export type ReadSealedBytes = (start: number, end: number, signal?: AbortSignal)
 export interface SealedRangeOptions {
   /** Reads in flight at once (default 8). */
   concurrency?: number;
-  /** Largest span one read asks for (default 4 MiB); spans are not cut below minReadBytes (default 1 MiB). */
+  /** Largest span one read asks for (default 4 MiB); spans are not cut below minReadBytes (default 4 MiB). */
   maxReadBytes?: number;
   minReadBytes?: number;
   signal?: AbortSignal;
@@ -309,7 +309,7 @@ export class SealedRangeReader {
     const concurrency = options.concurrency ?? this.#options.concurrency ?? 8;
     const frameLength = this.segmentSize + TAG_LENGTH;
     const most = Math.max(1, Math.floor((options.maxReadBytes ?? this.#options.maxReadBytes ?? 4 << 20) / frameLength));
-    const least = Math.min(most, Math.max(1, Math.ceil((options.minReadBytes ?? this.#options.minReadBytes ?? 1 << 20) / frameLength)));
+    const least = Math.min(most, Math.max(1, Math.ceil((options.minReadBytes ?? this.#options.minReadBytes ?? 4 << 20) / frameLength)));
     const perRead = Math.min(most, Math.max(least, Math.ceil(indices.length / concurrency)));
     const plans: { first: number; count: number; cached: boolean }[] = [];
     for (const [i, index] of indices.entries()) {
