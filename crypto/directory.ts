@@ -53,26 +53,49 @@ export function checkModelPath(path: string): string {
 const foldedPath = (path: string) => path.normalize("NFC").toLowerCase();
 
 /**
- * Checks a directory's paths: each valid, at most MAX_DIRECTORY_FILES, none equal to another
- * after case folding, and no file where another path needs a directory ("a" and "a/b").
+ * The paths of one directory model, checked as they are added (a publish adds them as files
+ * arrive): each valid, at most MAX_DIRECTORY_FILES, none equal to another after case folding,
+ * and no file where another path needs a directory ("a" and "a/b"). Each add costs the path's
+ * depth, not the number of paths before it.
  */
-export function checkModelPaths(paths: readonly string[]): void {
-  if (paths.length > MAX_DIRECTORY_FILES) throw new InvalidArgumentError(`a directory model holds at most ${MAX_DIRECTORY_FILES} files, not ${paths.length}`);
-  const seen = new Map<string, string>();
-  for (const path of paths) {
-    checkModelPath(path);
-    const folded = foldedPath(path);
-    const other = seen.get(folded);
-    if (other !== undefined) throw new InvalidPathError(path, other === path ? "listed twice" : `clashes with ${JSON.stringify(other)} (same name ignoring case)`);
-    seen.set(folded, path);
+export class ModelPathSet {
+  /** Folded path -> the path as given. */
+  readonly #files = new Map<string, string>();
+  /** Folded directory -> the first path under it. */
+  readonly #directories = new Map<string, string>();
+
+  get size(): number {
+    return this.#files.size;
   }
-  for (const [folded, path] of seen) {
+
+  /** Adds `path`; returns it unchanged, or throws InvalidPathError (InvalidArgumentError past the limit). */
+  add(path: string): string {
+    checkModelPath(path);
+    if (this.#files.size >= MAX_DIRECTORY_FILES) throw new InvalidArgumentError(`a directory model holds at most ${MAX_DIRECTORY_FILES} files`);
+    const folded = foldedPath(path);
+    const other = this.#files.get(folded);
+    if (other !== undefined) throw new InvalidPathError(path, other === path ? "listed twice" : `clashes with ${JSON.stringify(other)} (same name ignoring case)`);
+    const inside = this.#directories.get(folded);
+    if (inside !== undefined) throw new InvalidPathError(inside, `is inside ${JSON.stringify(path)}, which is a file`);
     const parts = folded.split("/");
     for (let i = 1; i < parts.length; i++) {
-      const parent = seen.get(parts.slice(0, i).join("/"));
+      const parent = this.#files.get(parts.slice(0, i).join("/"));
       if (parent !== undefined) throw new InvalidPathError(path, `is inside ${JSON.stringify(parent)}, which is a file`);
     }
+    for (let i = 1; i < parts.length; i++) {
+      const directory = parts.slice(0, i).join("/");
+      if (!this.#directories.has(directory)) this.#directories.set(directory, path);
+    }
+    this.#files.set(folded, path);
+    return path;
   }
+}
+
+/** Checks a directory's paths all at once: the rules of ModelPathSet. */
+export function checkModelPaths(paths: readonly string[]): void {
+  if (paths.length > MAX_DIRECTORY_FILES) throw new InvalidArgumentError(`a directory model holds at most ${MAX_DIRECTORY_FILES} files, not ${paths.length}`);
+  const set = new ModelPathSet();
+  for (const path of paths) set.add(path);
 }
 
 /**

@@ -6,14 +6,14 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { hexToBytes, isHex, type Address } from "viem";
+import { getAddress, hexToBytes, isAddress, isHex, type Address } from "viem";
 import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
 import { loadConfig, apiUrlOf } from "../config.js";
 import { ContentInterruptedError, ContentMismatchError, InvalidManifestError } from "../errors.js";
 import { checkFileOutput } from "../models/directory-output.js";
 import { decodeSignedManifest, fileModel, type SignedManifest } from "../models/manifest.js";
 import { ApiClient } from "./api-client.js";
-import { progressBar, type CliIo, type ProgressOptions } from "./io.js";
+import { progressBar, progressModeOf, type CliIo, type ProgressOptions } from "./io.js";
 import type { CommonOptions } from "./node-commands.js";
 import { UsageError } from "./usage-error.js";
 
@@ -47,7 +47,7 @@ function parseKey(text: string): Uint8Array {
   return hexToBytes(hex);
 }
 
-export async function keyOf(options: FetchCliOptions): Promise<Uint8Array> {
+export async function keyOf(options: Pick<FetchCliOptions, "key" | "keyFile">): Promise<Uint8Array> {
   if (options.key !== undefined && options.keyFile !== undefined) throw new UsageError("give --key or --key-file, not both");
   if (options.keyFile !== undefined) {
     try {
@@ -74,6 +74,37 @@ export async function verifiedManifest(client: ApiClient, cid: CID, query: Recor
   const digest = await sha256.digest(bytes);
   if (!constantTimeEqual(digest.digest, cid.multihash.digest)) throw new InvalidManifestError(`the node sent a manifest that does not match ${cid}`);
   return decodeSignedManifest(bytes, owner);
+}
+
+/** A model read by manifest CID: its key, the API client, and the manifest checked here. */
+export interface OpenedModel {
+  cid: CID;
+  key: Uint8Array;
+  client: ApiClient;
+  query: Record<string, string | undefined>;
+  signed: SignedManifest;
+}
+
+/**
+ * The start of every command that reads a model by manifest CID (fetch, tensors): the options
+ * checked (key, CID, --expected-owner, --timeout, --progress) before anything is read, then the
+ * manifest fetched through the API and verified here.
+ */
+export async function openModel(cidText: string, options: Omit<FetchCliOptions, "output">, io: CliIo): Promise<OpenedModel> {
+  const key = await keyOf(options);
+  let cid: CID;
+  try {
+    cid = CID.parse(cidText);
+  } catch {
+    throw new UsageError(`not a CID: ${JSON.stringify(cidText.slice(0, 100))}`);
+  }
+  if (options.expectedOwner !== undefined && !isAddress(options.expectedOwner)) throw new UsageError("--expected-owner must be an address");
+  if (options.timeout !== undefined && !/^[0-9]{1,7}$/.test(options.timeout)) throw new UsageError("--timeout must be milliseconds");
+  progressModeOf(options);
+  const client = await apiClientFor(options, io);
+  const query = { timeoutMs: options.timeout };
+  const signed = await verifiedManifest(client, cid, query, options.expectedOwner === undefined ? undefined : getAddress(options.expectedOwner));
+  return { cid, key, client, query, signed };
 }
 
 /** An HTTP body that ended before its Content-Length: a reset, a premature close, undici's "aborted"/"terminated". */

@@ -5,8 +5,7 @@
  * headers, and then the tensors asked for, are requested, several at once.
  */
 import type { IncomingMessage } from "node:http";
-import { CID } from "multiformats/cid";
-import { getAddress, hexToBytes, isAddress } from "viem";
+import { hexToBytes } from "viem";
 import { constantTimeEqual, keyCommitment, WrongKeyError, type ReadSealedRange } from "../../crypto/index.js";
 import { ContentInterruptedError, ContentMismatchError } from "../errors.js";
 import type { Manifest, SignedManifest } from "../models/manifest.js";
@@ -14,7 +13,7 @@ import { checkTensorOutput, writeTensorsFile } from "../models/tensor-file.js";
 import { listSealedTensors, resolveTensors, TensorSelectionError, type ModelFile, type TensorListing, type TensorSource } from "../models/tensor-listing.js";
 import type { ApiClient } from "./api-client.js";
 import { printJson, printLines, progressBar, type CliIo } from "./io.js";
-import { apiClientFor, isCutShort, keyOf, verifiedManifest, type FetchCliOptions } from "./model-client.js";
+import { isCutShort, openModel, type FetchCliOptions } from "./model-client.js";
 import { UsageError } from "./usage-error.js";
 
 export type TensorsCliOptions = Omit<FetchCliOptions, "output">;
@@ -60,18 +59,7 @@ function printListing(io: CliIo, listing: TensorListing): void {
 }
 
 export async function tensorsCommand(cidText: string, file: string | undefined, options: TensorsCliOptions, io: CliIo): Promise<void> {
-  const key = await keyOf({ ...options, output: "" });
-  let cid: CID;
-  try {
-    cid = CID.parse(cidText);
-  } catch {
-    throw new UsageError(`not a CID: ${JSON.stringify(cidText.slice(0, 100))}`);
-  }
-  if (options.expectedOwner !== undefined && !isAddress(options.expectedOwner)) throw new UsageError("--expected-owner must be an address");
-  if (options.timeout !== undefined && !/^[0-9]{1,7}$/.test(options.timeout)) throw new UsageError("--timeout must be milliseconds");
-  const client = await apiClientFor(options, io);
-  const query = { timeoutMs: options.timeout };
-  const signed = await verifiedManifest(client, cid, query, options.expectedOwner === undefined ? undefined : getAddress(options.expectedOwner));
+  const { client, key, query, signed } = await openModel(cidText, options, io);
   const listing = await listSealedTensors(apiSource(client, signed.manifest, key, query), { file });
   if (options.json) printJson(io, listing);
   else printListing(io, listing);

@@ -10,7 +10,7 @@ import type { UnixFS } from "@helia/unixfs";
 import type { CID } from "multiformats/cid";
 import { bytesToHex, type LocalAccount } from "viem";
 import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, InvalidArgumentError, keyCommitment, type ByteSource } from "../../crypto/index.js";
-import { checkModelPath, checkModelPaths, fileKey } from "../../crypto/directory.js";
+import { fileKey, ModelPathSet } from "../../crypto/directory.js";
 import { addPin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE, StorageLeafHasher } from "../storage/storage-tree.js";
@@ -66,7 +66,7 @@ async function buildDirectory(fs: UnixFS, files: readonly DirectoryFile[], signa
     for (const name of names.slice(0, -1)) {
       let next = at.get(name);
       if (next === undefined) at.set(name, (next = new Map()));
-      at = next as Tree; // a file where a directory is needed was refused by checkModelPaths
+      at = next as Tree; // a file where a directory is needed was refused by ModelPathSet
     }
     at.set(names.at(-1)!, file.cid);
   }
@@ -93,9 +93,9 @@ export async function publishDirectory(
   const progress: PublishDirectoryProgress = { path: "", files: 0, plaintextBytes: 0, sealedBytes: 0 };
   let base = 0;
 
+  const paths = new ModelPathSet();
   for await (const entry of entries) {
-    const path = checkModelPath(entry.path);
-    checkModelPaths([...files.map((f) => f.path), path]); // refuse a clash before sealing it
+    const path = paths.add(entry.path); // a bad path or a clash is refused before the file is sealed
     const perFile = fileKey(key, path);
     let plaintextSize = 0;
     let sealedSize = 0;
