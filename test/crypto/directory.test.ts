@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { checkModelPath, checkModelPaths, fileKey, InvalidPathError } from "../../crypto/directory.js";
+import { checkModelPath, checkModelPaths, fileKey, InvalidPathError, MAX_DIRECTORY_FILES, ModelPathSet } from "../../crypto/directory.js";
 import { keyCommitment } from "../../crypto/index.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -30,5 +30,18 @@ describe("crypto: directory models (docs/MANIFEST.md)", () => {
     assert.throws(() => checkModelPaths(["x", "x"]), /listed twice/);
     assert.throws(() => checkModelPaths(Array.from({ length: 4097 }, (_, i) => `f${i}`)), /at most 4096/);
     checkModelPaths(["a/b", "a/c", "b"]);
+  });
+
+  it("ModelPathSet refuses a clash in either order as paths arrive, and the file past the limit", () => {
+    const inside = new ModelPathSet();
+    inside.add("Tokenizer/vocab.json");
+    assert.throws(() => inside.add("tokenizer"), (e: InvalidPathError) => e.path === "Tokenizer/vocab.json" && /inside "tokenizer", which is a file/.test(e.message));
+    const parent = new ModelPathSet();
+    parent.add("a");
+    assert.throws(() => parent.add("A/b"), /inside "a", which is a file/);
+    assert.equal(parent.size, 1, "a refused path is not added");
+    const many = new ModelPathSet();
+    for (let i = 0; i < MAX_DIRECTORY_FILES; i++) many.add(`shards/layer-${i % 64}/part-${i}.safetensors`);
+    assert.throws(() => many.add("one-more"), /at most 4096/);
   });
 });
