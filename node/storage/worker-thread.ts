@@ -28,9 +28,11 @@ export class WorkerThread {
   #failed: Error | undefined;
 
   constructor(url: URL, onFail: () => void) {
-    // Workers run the TypeScript sources through tsx when this module itself is TypeScript.
+    // Workers run the TypeScript sources through tsx when this module itself is TypeScript. The
+    // loader is named by its resolved URL: a bare "tsx" would be looked up from the process's
+    // working directory, and a node started outside the package would fail to publish.
     const typescript = extname(fileURLToPath(import.meta.url)) === ".ts";
-    this.#worker = new Worker(url, { execArgv: typescript ? ["--import", "tsx"] : [] });
+    this.#worker = new Worker(url, { execArgv: typescript ? ["--import", import.meta.resolve("tsx")] : [] });
     this.#worker.unref();
     this.#worker.on("message", (reply: Reply) => {
       const pending = this.#pending.get(reply.id);

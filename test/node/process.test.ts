@@ -13,7 +13,9 @@ const LOOPBACK = "/ip4/127.0.0.1/tcp/0";
 
 describe("separate processes: two `modelvault node start` peers on 127.0.0.1", function () {
   this.timeout(120_000);
-  const fixture = new ProcessFixture({ MODELVAULT_PASSWORD: "process test password" });
+  // Run from outside the package, as an installed CLI is: the publish worker threads once
+  // resolved their TypeScript loader from the working directory and failed there.
+  const fixture = new ProcessFixture({ MODELVAULT_PASSWORD: "process test password" }, { cwd: tmpdir() });
   let dir: string;
   let dirA: string;
   let dirB: string;
