@@ -13,6 +13,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { readBytes, readRanges, readSegments, type ParallelReadOptions, type RangeReadErrors, type ReadSealedRange, type SpanSource } from "../crypto/sealed/range-plan.js";
 import { aesGcmOpen, type AesKey, concatBytes, constantTimeEqual, expectBytes, importAesKey, utf8 } from "./bytes.js";
 import { hkdfSha256, KEY_LENGTH, keyCommitment } from "./derive.js";
 import { SdkError, sealedError } from "./errors.js";
@@ -227,16 +228,10 @@ async function openLastFrame(opened: OpenedSealedHeader, index: number, frame: U
 // ---- random access: plaintext byte ranges from ciphertext ranges (HTTP Range requests) ----------
 
 /** Reads bytes [start, end) of a sealed stream (e.g. a `Range` request to a node's /v1/content). */
-export type ReadSealedBytes = (start: number, end: number, signal?: AbortSignal) => Promise<Uint8Array>;
+export type ReadSealedBytes = ReadSealedRange;
 
-export interface SealedRangeOptions {
-  /** Reads in flight at once (default 8). */
-  concurrency?: number;
-  /** Largest span one read asks for (default 4 MiB); spans are not cut below minReadBytes (default 4 MiB). */
-  maxReadBytes?: number;
-  minReadBytes?: number;
-  signal?: AbortSignal;
-}
+/** Reads in flight (default 8), span sizes (at most maxReadBytes, not cut below minReadBytes: 4 MiB each by default), signal. */
+export type SealedRangeOptions = ParallelReadOptions;
 
 export interface SealedRangeReaderOptions extends SealedRangeOptions {
   key: Uint8Array;
@@ -248,32 +243,51 @@ export interface SealedRangeReaderOptions extends SealedRangeOptions {
   segmentSize?: number;
 }
 
+/** The shared span reads (crypto/sealed/range-plan.ts) throw SdkErrors here. */
+const RANGE_ERRORS: RangeReadErrors = {
+  invalidArgument: (message) => new SdkError("INVALID_ARGUMENT", message),
+  truncated: (message) => sealedError.truncated(message),
+};
+
 /**
- * Random access into a sealed stream, as crypto/sealed/random-access.ts does it: frame i lies at
- * [112 + i(S+16), min(112 + (i+1)(S+16), total)), the last one is final. Frames are read as a
- * few spans at once and released in order, each only after its tag verified.
+ * Random access into a sealed stream: frame i lies at [112 + i(S+16), min(112 + (i+1)(S+16),
+ * total)), the last one is final. Frames are read as a few spans at once and released in order,
+ * each only after its tag verified: the plan and the in-order reads are crypto/sealed/range-plan.ts,
+ * the node's own; frames are opened here with WebCrypto.
  */
 export class SealedRangeReader {
   readonly segmentSize: number;
   readonly segmentCount: number;
   readonly plaintextLength: number;
-  readonly #opened: OpenedSealedHeader;
-  readonly #options: SealedRangeReaderOptions;
-  readonly #prefix: Uint8Array;
+  readonly #source: SpanSource;
 
   private constructor(opened: OpenedSealedHeader, prefix: Uint8Array, options: SealedRangeReaderOptions) {
     const segmentSize = opened.header.segmentSize;
+    const frameLength = segmentSize + TAG_LENGTH;
     const body = options.sealedLength - HEADER_LENGTH;
     if (!Number.isSafeInteger(options.sealedLength) || body < TAG_LENGTH) throw sealedError.truncated(`a sealed stream of ${options.sealedLength} bytes holds no complete segment`);
-    const count = Math.ceil(body / (segmentSize + TAG_LENGTH));
-    if (body - (count - 1) * (segmentSize + TAG_LENGTH) < TAG_LENGTH) throw sealedError.truncated(`${options.sealedLength} bytes is not a valid sealed length`);
+    const count = Math.ceil(body / frameLength);
+    if (body - (count - 1) * frameLength < TAG_LENGTH) throw sealedError.truncated(`${options.sealedLength} bytes is not a valid sealed length`);
     if (count > MAX_SEGMENTS) throw sealedError.malformed("too many segments for a 32-bit counter");
     this.segmentSize = segmentSize;
     this.segmentCount = count;
     this.plaintextLength = body - count * TAG_LENGTH;
-    this.#opened = opened;
-    this.#options = options;
-    this.#prefix = prefix;
+    this.#source = {
+      layout: { segmentSize, frameLength, segmentCount: count, plaintextLength: this.plaintextLength, sealedLength: options.sealedLength },
+      prefix,
+      defaults: { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, minReadBytes: options.minReadBytes, signal: options.signal },
+      errors: RANGE_ERRORS,
+      read: options.read,
+      openFrames: (first, frames) =>
+        Promise.all(
+          frames.map(async (frame, i) => {
+            const index = first + i;
+            const plain = await openSealedSegment(opened, index, index === count - 1, new Uint8Array(frame));
+            if (plain === null) throw sealedError.segment(index);
+            return plain;
+          }),
+        ),
+    };
   }
 
   static async open(options: SealedRangeReaderOptions): Promise<SealedRangeReader> {
@@ -284,104 +298,18 @@ export class SealedRangeReader {
     return new SealedRangeReader(await openSealedHeader(prefix.subarray(0, HEADER_LENGTH), options.key, options.modelId), prefix, options);
   }
 
-  #frame(index: number): { start: number; end: number } {
-    const start = HEADER_LENGTH + index * (this.segmentSize + TAG_LENGTH);
-    return { start, end: Math.min(start + this.segmentSize + TAG_LENGTH, this.#options.sealedLength) };
-  }
-
-  async #readSpan(first: number, count: number, signal: AbortSignal): Promise<Uint8Array[]> {
-    const start = this.#frame(first).start;
-    const end = this.#frame(first + count - 1).end;
-    const span = end <= this.#prefix.length ? this.#prefix.subarray(start, end) : await this.#options.read(start, end, signal);
-    if (span.length !== end - start) throw sealedError.truncated(`segments ${first}..${first + count - 1}: short read`);
-    return Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const frame = this.#frame(first + i);
-        const plain = await openSealedSegment(this.#opened, first + i, first + i === this.segmentCount - 1, new Uint8Array(span.subarray(frame.start - start, frame.end - start)));
-        if (plain === null) throw sealedError.segment(first + i);
-        return plain;
-      }),
-    );
-  }
-
   /** Plaintext of segments `indices` (ascending, no repeats), in order. */
-  async *segments(indices: readonly number[], options: SealedRangeOptions = {}): AsyncGenerator<{ index: number; plaintext: Uint8Array }, void, undefined> {
-    const concurrency = options.concurrency ?? this.#options.concurrency ?? 8;
-    const frameLength = this.segmentSize + TAG_LENGTH;
-    const most = Math.max(1, Math.floor((options.maxReadBytes ?? this.#options.maxReadBytes ?? 4 << 20) / frameLength));
-    const least = Math.min(most, Math.max(1, Math.ceil((options.minReadBytes ?? this.#options.minReadBytes ?? 4 << 20) / frameLength)));
-    const perRead = Math.min(most, Math.max(least, Math.ceil(indices.length / concurrency)));
-    const plans: { first: number; count: number; cached: boolean }[] = [];
-    for (const [i, index] of indices.entries()) {
-      if (!Number.isSafeInteger(index) || index < 0 || index >= this.segmentCount || (i > 0 && index <= indices[i - 1]!)) {
-        throw new SdkError("INVALID_ARGUMENT", `segment ${index}: indices must be ascending and in [0, ${this.segmentCount})`);
-      }
-      const cached = this.#frame(index).end <= this.#prefix.length;
-      const last = plans.at(-1);
-      if (last !== undefined && !cached && !last.cached && last.first + last.count === index && last.count < perRead) last.count++;
-      else plans.push({ first: index, count: 1, cached });
-    }
-    const controller = new AbortController();
-    const outer = options.signal ?? this.#options.signal;
-    const onAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", onAbort, { once: true });
-    if (outer?.aborted) onAbort();
-    const inFlight: Promise<Uint8Array[]>[] = [];
-    let next = 0;
-    const launch = () => {
-      const { first, count } = plans[next++]!;
-      const pending = this.#readSpan(first, count, controller.signal);
-      pending.catch(() => {}); // awaited in order; a failure behind the head must not go unhandled
-      inFlight.push(pending);
-    };
-    try {
-      while (inFlight.length < concurrency && next < plans.length) launch();
-      for (let p = 0; inFlight.length > 0; p++) {
-        const plaintexts = await inFlight.shift()!;
-        if (next < plans.length) launch();
-        for (const [i, plaintext] of plaintexts.entries()) yield { index: plans[p]!.first + i, plaintext };
-      }
-    } finally {
-      outer?.removeEventListener("abort", onAbort);
-      controller.abort();
-    }
+  segments(indices: readonly number[], options: SealedRangeOptions = {}): AsyncGenerator<{ index: number; plaintext: Uint8Array }, void, undefined> {
+    return readSegments(this.#source, indices, options);
   }
 
   /** Plaintext of `ranges` (sorted, not overlapping) as pieces tagged with their range's index. */
-  async *ranges(ranges: readonly { start: number; end: number }[], options: SealedRangeOptions = {}): AsyncGenerator<{ range: number; bytes: Uint8Array }, void, undefined> {
-    const indices: number[] = [];
-    let previousEnd = 0;
-    for (const { start, end } of ranges) {
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < previousEnd || end < start || end > this.plaintextLength) {
-        throw new SdkError("INVALID_ARGUMENT", `range [${start}, ${end}): ranges must be sorted, not overlap, and lie in [0, ${this.plaintextLength})`);
-      }
-      previousEnd = end;
-      if (end === start) continue;
-      const last = Math.floor((end - 1) / this.segmentSize);
-      for (let i = Math.max(Math.floor(start / this.segmentSize), (indices.at(-1) ?? -1) + 1); i <= last; i++) indices.push(i);
-    }
-    let open = 0;
-    for await (const { index, plaintext } of this.segments(indices, options)) {
-      const segmentStart = index * this.segmentSize;
-      const segmentEnd = segmentStart + plaintext.length;
-      for (let k = open; k < ranges.length && ranges[k]!.start < segmentEnd; k++) {
-        const { start, end } = ranges[k]!;
-        const from = Math.max(start, segmentStart);
-        const to = Math.min(end, segmentEnd);
-        if (to > from) yield { range: k, bytes: plaintext.subarray(from - segmentStart, to - segmentStart) };
-        if (end <= segmentEnd) open = k + 1;
-      }
-    }
+  ranges(ranges: readonly { start: number; end: number }[], options: SealedRangeOptions = {}): AsyncGenerator<{ range: number; bytes: Uint8Array }, void, undefined> {
+    return readRanges(this.#source, ranges, options);
   }
 
   /** Plaintext bytes [start, end) as one array. */
-  async bytes(start: number, end: number, options: SealedRangeOptions = {}): Promise<Uint8Array> {
-    const out = new Uint8Array(Math.max(0, end - start));
-    let offset = 0;
-    for await (const { bytes } of this.ranges([{ start, end }], options)) {
-      out.set(bytes, offset);
-      offset += bytes.length;
-    }
-    return out;
+  bytes(start: number, end: number, options: SealedRangeOptions = {}): Promise<Uint8Array> {
+    return readBytes(this.#source, start, end, options);
   }
 }

@@ -1,7 +1,7 @@
 export { seal, open, sealSegment, openSegment, type ByteSource, type SealOptions, type OpenOptions } from "./stream.js";
 export { ChunkQueue, joinPieces } from "./chunk-queue.js";
+export { SealedReader, type SealedReaderOptions } from "./random-access.js";
 export {
-  SealedReader,
   coveringSegments,
   DEFAULT_MAX_READ_BYTES,
   DEFAULT_MIN_READ_BYTES,
@@ -9,8 +9,7 @@ export {
   type ParallelReadOptions,
   type PlainRange,
   type ReadSealedRange,
-  type SealedReaderOptions,
-} from "./random-access.js";
+} from "./range-plan.js";
 export { createHeader, openHeader, type OpenedHeader } from "./header.js";
 export {
   DEFAULT_FRAME_LENGTH,

@@ -98,10 +98,13 @@ describe("sdk: browser bundle (esbuild, platform browser)", function () {
 
   it("pulls in none of the node's own crypto/, node/ or zkp/ modules (only the pure ABIs, the shared format modules, zkp field/verifier-abi/safetensors)", () => {
     const ours = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
-    // crypto/'s manifest schema and directory rules, and zkp/'s safetensors reader, have no Node built-ins: one implementation for both.
-    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|zkp\/(field|verifier-abi|safetensors)\.ts|node\/custody\/protocol\.ts|crypto\/(manifest-schema|directory|errors)\.ts)$/;
+    // crypto/'s manifest schema, directory rules, sealed layout and ranged-read plan, and zkp/'s
+    // safetensors reader, have no Node built-ins: one implementation for both.
+    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|zkp\/(field|verifier-abi|safetensors)\.ts|node\/custody\/protocol\.ts|crypto\/(manifest-schema|directory|errors|sealed\/format|sealed\/range-plan)\.ts)$/;
     for (const path of ours) assert.match(path, allowed);
     assert.ok(ours.includes("sdk/index.ts"));
+    // The SDK's ranged reads are the node's own code, not a copy of it.
+    assert.ok(ours.includes("crypto/sealed/range-plan.ts"), "crypto/sealed/range-plan.ts is not in the bundle");
     const deps = new Set(
       Object.keys(result.metafile.inputs)
         .filter((p) => p.includes("node_modules/"))
