@@ -7,6 +7,7 @@
 import type { CID } from "multiformats/cid";
 import { hexToBytes } from "viem";
 import { constantTimeEqual, keyCommitment, WrongKeyError, type ParallelReadOptions } from "../../crypto/index.js";
+import { loadTensors } from "../../zkp/tensor-index.js";
 import type { FetchSession, FetchStats } from "../storage/block-fetcher.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { readManifest, sealedRangeReader, type ManifestReadOptions } from "./fetch.js";
@@ -68,19 +69,7 @@ export interface ReadTensor {
 export async function readTensors(peer: StoragePeer, model: ModelRef, patterns: readonly string[], options: TensorOptions): Promise<ReadTensor[]> {
   return withSource(peer, model, options, async (source) => {
     const { opened, selected } = await resolveTensors(source, patterns, { file: options.file });
-    const perFile = await Promise.all(
-      opened.map(async (o) => {
-        const group = selected.filter((t) => t.file === o.info.path);
-        const buffers = group.map((t) => ({ info: t, bytes: new Uint8Array(t.end - t.start), filled: 0 }));
-        for await (const { range, bytes } of o.reader.ranges(group, options)) {
-          const target = buffers[range]!;
-          target.bytes.set(bytes, target.filled);
-          target.filled += bytes.length;
-        }
-        return buffers.map(({ info, bytes }) => ({ info, bytes }));
-      }),
-    );
-    return perFile.flat();
+    return loadTensors(opened, selected, options);
   });
 }
 
