@@ -65,11 +65,38 @@ export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
 export function wrapKey(recipientPublicKey: Uint8Array, plaintext: Uint8Array, context = ""): Uint8Array {
   const recipient = checkPublicKey(recipientPublicKey);
   if (!(plaintext instanceof Uint8Array)) throw new InvalidArgumentError("plaintext must be a Uint8Array");
-  const ephemeral = generateKeyPair();
+  return wrap(recipient, plaintext, context, generateKeyPair(), randomBytes(NONCE_LENGTH));
+}
+
+/**
+ * wrapKey with a given ephemeral private key and nonce, for the committed test vectors only
+ * (test/crypto/vectors/ecies-v1.json): a wrap is deterministic only when both are fixed, and
+ * using either twice breaks the scheme. Not exported from crypto/index.ts.
+ * @internal
+ */
+export function wrapKeyWith(
+  recipientPublicKey: Uint8Array,
+  plaintext: Uint8Array,
+  context: string,
+  ephemeralPrivateKey: Uint8Array,
+  nonce: Uint8Array,
+): Uint8Array {
+  const recipient = checkPublicKey(recipientPublicKey);
+  if (!(plaintext instanceof Uint8Array)) throw new InvalidArgumentError("plaintext must be a Uint8Array");
+  expectBytes(nonce, NONCE_LENGTH, "nonce");
+  return wrap(recipient, plaintext, context, { privateKey: ephemeralPrivateKey, publicKey: publicKeyOf(ephemeralPrivateKey) }, nonce);
+}
+
+function wrap(
+  recipient: Uint8Array,
+  plaintext: Uint8Array,
+  context: string,
+  ephemeral: { privateKey: Uint8Array; publicKey: Uint8Array },
+  nonce: Uint8Array,
+): Uint8Array {
   const shared = sharedPoint(ephemeral.privateKey, recipient);
   const info = wrapInfo(context);
   const key = wrappingKey(shared, ephemeral.publicKey, recipient, info);
-  const nonce = randomBytes(NONCE_LENGTH);
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(info);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
