@@ -4,9 +4,10 @@
  * pinning the content it will be challenged on), and releases a share only for an access ticket
  * the chain issued: the ticket exists, has enough confirmations, is unexpired, its licence is
  * live, it names this request's model and version, this node is in that version's custodian set,
- * the share was deposited by the model's owner, the request is signed by the ticket's recipient
- * key, and the ticket was not redeemed here before. The share leaves only wrapped to the key
- * the chain recorded.
+ * the share was deposited by the model's owner, and the request is signed by the ticket's
+ * recipient key. The share leaves only wrapped to the key the chain recorded, once per ticket: a
+ * repeated request (the licensee's retry, or anyone's replay of it) passes every check again and
+ * gets the same recorded bytes, so replaying a request gains nothing and spends nothing.
  */
 import { bytesToHex, hexToBytes, isAddressEqual, type Hex } from "viem";
 import type { z } from "zod";
@@ -202,10 +203,15 @@ export class Custodian {
     }
     let share = this.#opened.get(stored.manifestCid);
     if (share === undefined) this.#opened.set(stored.manifestCid, (share = this.#openDeposit(stored.manifestCid, stored.wrappedShare)));
-    if (!(await this.#store.redeem(request.ticketId))) {
-      throw new CustodyRefusedError("ALREADY_REDEEMED", "this ticket was already redeemed at this custodian");
+    const opened = share;
+    const recipientKey = hexToBytes(ticket.recipientKey);
+    const record = await this.#store.releaseOnce(request.ticketId, { recipientKey: ticket.recipientKey, expiresAt: Number(ticket.expiresAt) }, () =>
+      bytesToHex(wrapKey(recipientKey, opened, releaseContext(request.ticketId))),
+    );
+    // Only after a reorganisation re-issued this ticket id for another key: that wrap is not for this key.
+    if (!constantTimeEqual(hexToBytes(record.recipientKey), recipientKey)) {
+      throw new CustodyRefusedError("ALREADY_REDEEMED", "this ticket was released here to another recipient key");
     }
-    const wrapped = wrapKey(hexToBytes(ticket.recipientKey), share, releaseContext(request.ticketId));
-    return { ticketId: request.ticketId, custodian: this.address, wrappedShare: bytesToHex(wrapped) };
+    return { ticketId: request.ticketId, custodian: this.address, wrappedShare: record.wrappedShare };
   }
 }

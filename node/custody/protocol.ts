@@ -3,8 +3,8 @@
  *   ShareDeposit   owner -> custodian: one share, wrapped to the custodian's registered key
  *   DepositReceipt custodian -> owner: the share is stored and the content pinned
  *   ShareRelease   licensee -> custodian: release for a ticket, signed by the ticket's
- *                  recipient key, so only the licensee can spend the one release per ticket.
- *                  The same signed request goes to every custodian (one signature per access);
+ *                  recipient key. A repeat gets the answer recorded for the ticket (release-log.ts),
+ *                  so the same signed request goes to every custodian (one signature per access);
  *                  it is an EIP-712 digest signed as plain ECDSA (r ‖ s) and checked against the
  *                  key the chain recorded, with libsecp256k1: no address recovery on the hot path.
  * The domain binds chain and ModelVault, so a message for one deployment means nothing to another.

@@ -3,16 +3,15 @@
  * A share is kept exactly as deposited: ECIES-wrapped to this custodian's key, so the files are
  * encrypted at rest and useless without the node's keystore. Writes are atomic (temp file,
  * fsync, rename), so a crash leaves the old file or the new one, never half of either.
- * Redemptions (one release per ticket) are a set in memory, decided synchronously (so two
- * concurrent requests for one ticket cannot both pass), and appended to redeemed.log, which is
- * read back at open: the record survives restarts.
+ * Releases (one per ticket, and the answer given) are kept in redeemed.log by release-log.ts.
  */
-import { open, mkdir, readdir, readFile, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Address, Hex } from "viem";
 import { writeFileAtomic } from "../atomic-file.js";
 import { NodeError } from "../errors.js";
+import { ReleaseLog, type ReleaseRecord } from "./release-log.js";
 
 const storedShareSchema = z
   .object({
@@ -41,30 +40,18 @@ const SAFE_NAME = /^[a-zA-Z0-9]+$/;
 
 export class ShareStore {
   readonly #sharesDir: string;
-  readonly #redeemedLog: string;
-  readonly #redeemed = new Set<string>();
-  /** Appends in order, one at a time. */
-  #appending: Promise<void> = Promise.resolve();
-  #log: Promise<FileHandle> | undefined;
   readonly #shares = new Map<string, StoredShare>();
+  #releases!: ReleaseLog;
 
   private constructor(dir: string) {
     this.#sharesDir = join(dir, "shares");
-    this.#redeemedLog = join(dir, "redeemed.log");
   }
 
-  /** Opens (creating) the store under `dir`, e.g. <dataDir>/custody. */
-  static async open(dir: string): Promise<ShareStore> {
+  /** Opens (creating) the store under `dir`, e.g. <dataDir>/custody; `now` (Unix seconds) is a test's clock. */
+  static async open(dir: string, options: { now?: () => number } = {}): Promise<ShareStore> {
     const store = new ShareStore(dir);
     await mkdir(store.#sharesDir, { recursive: true, mode: 0o700 });
-    try {
-      // One ticket id per line; a torn last line (crash mid-append) is not a ticket id and is skipped.
-      for (const line of (await readFile(store.#redeemedLog, "utf8")).split("\n")) {
-        if (/^0x[0-9a-f]{64}$/.test(line)) store.#redeemed.add(line);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new ShareStoreError(`unreadable ${store.#redeemedLog}`, { cause: error });
-    }
+    store.#releases = await ReleaseLog.open(join(dir, "redeemed.log"), options);
     for (const name of await readdir(store.#sharesDir)) {
       if (!name.endsWith(".json")) continue; // a temp file from a crash mid-write
       const path = join(store.#sharesDir, name);
@@ -102,31 +89,22 @@ export class ShareStore {
     this.#shares.delete(manifestCid);
   }
 
-  /** Records the one release of `ticketId`; false when it was already redeemed. */
-  async redeem(ticketId: Hex): Promise<boolean> {
-    const name = ticketId.toLowerCase();
-    if (!/^0x[0-9a-f]{64}$/.test(name)) throw new ShareStoreError("a ticket id is 32 bytes of hex");
-    if (this.#redeemed.has(name)) return false;
-    this.#redeemed.add(name); // before any await: the check and the claim are one step
-    // No fsync: losing the last lines in a crash only lets the same share go to the same recipient
-    // key again, which reveals nothing new; an fsync per release would cost milliseconds.
-    this.#log ??= open(this.#redeemedLog, "a", 0o600);
-    const log = this.#log;
-    const appended = this.#appending.then(async () => void (await (await log).write(`${name}\n`)));
-    this.#appending = appended.catch(() => {});
-    try {
-      await appended;
-    } catch (error) {
-      this.#redeemed.delete(name);
-      this.#log = undefined; // reopen on the next release
-      throw new ShareStoreError("cannot record the redemption", { cause: error });
-    }
-    return true;
+  /**
+   * The one release of `ticketId` here: the record made before, or a new one with `wrap()`'s bytes
+   * (called at most once per ticket, even for concurrent requests), on disk before this returns.
+   */
+  releaseOnce(ticketId: Hex, terms: { recipientKey: Hex; expiresAt: number }, wrap: () => Hex): Promise<ReleaseRecord> {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(ticketId)) return Promise.reject(new ShareStoreError("a ticket id is 32 bytes of hex"));
+    return this.#releases.releaseOnce(ticketId, terms, wrap);
   }
 
-  /** Closes the redemption log. */
+  /** What was released for `ticketId`, if anything (and not yet pruned). */
+  released(ticketId: Hex): ReleaseRecord | undefined {
+    return this.#releases.get(ticketId);
+  }
+
+  /** Closes the release log. */
   async close(): Promise<void> {
-    await this.#appending;
-    await (await this.#log)?.close();
+    await this.#releases.close();
   }
 }

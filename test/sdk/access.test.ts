@@ -149,12 +149,9 @@ describe("sdk: buy, ticket, custodians, fetch and decrypt against a real in-proc
   it("fewer than k releases: NOT_ENOUGH_SHARES naming each custodian's refusal", async () => {
     const modelId = published.chainModelId;
     const ticket = await sdk.requestTicket(modelId);
-    await sdk.collectKey({ modelId, ticket, hedgeMs: 60_000 }); // exactly 2 custodians release
-    await assertSdkCode(sdk.collectKey({ modelId, ticket, hedgeMs: 0 }), "NOT_ENOUGH_SHARES", (e) => {
-      const reasons = Object.values(e.details.failures ?? {});
-      assert.equal(e.details.threshold, 2);
-      assert.ok(reasons.filter((r) => r.startsWith("ALREADY_REDEEMED")).length >= 2, reasons.join("; "));
-    });
+    const first = await sdk.collectKey({ modelId, ticket, hedgeMs: 60_000 }); // exactly 2 custodians release
+    // Asking again with the same ticket (a lost answer, or someone's replay) gets the same shares.
+    assertBytes((await sdk.collectKey({ modelId, ticket, hedgeMs: 0 })).key, first.key, "the same key again");
     // Signed with another key than the ticket's: every custodian refuses.
     const forged = await sdk.requestTicket(modelId);
     const stranger = randomBytes(32);
