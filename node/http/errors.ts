@@ -40,7 +40,7 @@ const STATUS_OF_CODE: Record<string, number> = {
 
 /** fastify's own errors (body parsing, routing) mapped onto our codes. */
 const FASTIFY_ERRORS: Record<string, [number, string, string?]> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "UNSUPPORTED_MEDIA_TYPE", "unsupported Content-Type: only POST /v1/models takes a body, as application/octet-stream (a file) or application/x-tar (a directory)"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "UNSUPPORTED_MEDIA_TYPE", "unsupported Content-Type: POST /v1/models takes application/octet-stream (a file) or application/x-tar (a directory); the custody routes take application/json"],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, "PAYLOAD_TOO_LARGE"],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, "INVALID_CONTENT_LENGTH"],
 };
