@@ -9,11 +9,15 @@
  *   nonce_i      = nonce prefix || u32(i) || final (0x01 for the last segment)
  *
  * Release rule: a segment's plaintext is yielded only after its tag verified, and a frame is held
- * back until it is known whether more bytes follow it (only then is its final flag known).
+ * back until it is known whether more bytes follow it (only then is its final flag known). What a
+ * frame that fails means is decided by crypto/sealed/reader-rules.ts, the node's own rules, and
+ * the frames of a stream of known length are cut by crypto/sealed/format.ts's sealedLayout.
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { readBytes, readRanges, readSegments, type ParallelReadOptions, type RangeReadErrors, type ReadSealedRange, type SpanSource } from "../crypto/sealed/range-plan.js";
+import { canBeFinalFrame, sealedLayout } from "../crypto/sealed/format.js";
+import { readBytes, readRanges, readSegments, type ParallelReadOptions, type ReadSealedRange, type SpanSource } from "../crypto/sealed/range-plan.js";
+import { expectedFinal, framePosition, frameVerdict, type FramePosition, type SealedErrors } from "../crypto/sealed/reader-rules.js";
 import { aesGcmOpen, type AesKey, concatBytes, constantTimeEqual, expectBytes, importAesKey, utf8 } from "./bytes.js";
 import { hkdfSha256, KEY_LENGTH, keyCommitment } from "./derive.js";
 import { SdkError, sealedError } from "./errors.js";
@@ -27,6 +31,15 @@ export const MODEL_ID_LENGTH = 32;
 export const MIN_SEGMENT_SIZE = 1;
 export const MAX_SEGMENT_SIZE = 1 << 24;
 const MAX_SEGMENTS = 2 ** 32;
+
+/** The reading rules (crypto/sealed/reader-rules.ts) and the layout throw SdkErrors here. */
+const SEALED_ERRORS: SealedErrors = {
+  invalidArgument: (message) => new SdkError("INVALID_ARGUMENT", message),
+  truncated: (message) => sealedError.truncated(message),
+  malformed: (message) => sealedError.malformed(message),
+  trailing: () => sealedError.trailing(),
+  segment: (index) => sealedError.segment(index),
+};
 
 export interface SealedHeader {
   version: number;
@@ -198,31 +211,33 @@ export async function* openSealed(source: ByteSource, options: OpenSealedOptions
     }
     // Strictly more than a frame: bytes follow, so this frame must not be the final one.
     while (queue.length > frameLength) {
-      yield await openInnerFrame(opened, index++, queue.take(frameLength));
+      yield await openFrameAt(opened, index++, "inner", queue.take(frameLength));
       checkAbort();
     }
   }
   if (opened === undefined) {
     throw sealedError.truncated(queue.length === 0 ? "empty input: not a sealed stream" : "the sealed stream ended inside its header");
   }
-  const last = await openLastFrame(opened, index, queue.take(queue.length), frameLength);
+  if (!canBeFinalFrame(index, queue.length)) throw sealedError.truncated();
+  const last = await openFrameAt(opened, index, "last", queue.take(queue.length));
   if (last.length > 0) yield last;
 }
 
-async function openInnerFrame(opened: OpenedSealedHeader, index: number, frame: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const plain = await openSealedSegment(opened, index, false, frame);
-  if (plain !== null) return plain;
-  if ((await openSealedSegment(opened, index, true, frame)) !== null) throw sealedError.trailing();
-  throw sealedError.segment(index);
-}
-
-async function openLastFrame(opened: OpenedSealedHeader, index: number, frame: Uint8Array<ArrayBuffer>, frameLength: number): Promise<Uint8Array> {
-  if (frame.length < TAG_LENGTH) throw sealedError.truncated();
-  const plain = await openSealedSegment(opened, index, true, frame);
-  if (plain !== null) return plain;
-  // A full frame that opens as non-final: the stream was cut at a segment boundary.
-  if (frame.length === frameLength && (await openSealedSegment(opened, index, false, frame)) !== null) throw sealedError.truncated();
-  throw sealedError.segment(index);
+/**
+ * Opens frame `index` at its position: its plaintext, or the error its position makes of it. The
+ * flag a valid stream has there is tried first, the other only on failure, to name the failure.
+ */
+async function openFrameAt(opened: OpenedSealedHeader, index: number, position: FramePosition, frame: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  let final: boolean | undefined = expectedFinal(position);
+  let plain = await openSealedSegment(opened, index, final, frame);
+  if (plain === null) {
+    final = !final;
+    plain = await openSealedSegment(opened, index, final, frame);
+    if (plain === null) final = undefined;
+  }
+  const error = frameVerdict(position, index, final, SEALED_ERRORS);
+  if (error !== undefined) throw error;
+  return plain!;
 }
 
 // ---- random access: plaintext byte ranges from ciphertext ranges (HTTP Range requests) ----------
@@ -243,15 +258,9 @@ export interface SealedRangeReaderOptions extends SealedRangeOptions {
   segmentSize?: number;
 }
 
-/** The shared span reads (crypto/sealed/range-plan.ts) throw SdkErrors here. */
-const RANGE_ERRORS: RangeReadErrors = {
-  invalidArgument: (message) => new SdkError("INVALID_ARGUMENT", message),
-  truncated: (message) => sealedError.truncated(message),
-};
-
 /**
  * Random access into a sealed stream: frame i lies at [112 + i(S+16), min(112 + (i+1)(S+16),
- * total)), the last one is final. Frames are read as a few spans at once and released in order,
+ * total)), the last one is final (sealedLayout, as the node cuts them). Frames are read as a few spans at once and released in order,
  * each only after its tag verified: the plan and the in-order reads are crypto/sealed/range-plan.ts,
  * the node's own; frames are opened here with WebCrypto.
  */
@@ -262,31 +271,25 @@ export class SealedRangeReader {
   readonly #source: SpanSource;
 
   private constructor(opened: OpenedSealedHeader, prefix: Uint8Array, options: SealedRangeReaderOptions) {
-    const segmentSize = opened.header.segmentSize;
-    const frameLength = segmentSize + TAG_LENGTH;
-    const body = options.sealedLength - HEADER_LENGTH;
-    if (!Number.isSafeInteger(options.sealedLength) || body < TAG_LENGTH) throw sealedError.truncated(`a sealed stream of ${options.sealedLength} bytes holds no complete segment`);
-    const count = Math.ceil(body / frameLength);
-    if (body - (count - 1) * frameLength < TAG_LENGTH) throw sealedError.truncated(`${options.sealedLength} bytes is not a valid sealed length`);
-    if (count > MAX_SEGMENTS) throw sealedError.malformed("too many segments for a 32-bit counter");
-    this.segmentSize = segmentSize;
-    this.segmentCount = count;
-    this.plaintextLength = body - count * TAG_LENGTH;
+    const layout = sealedLayout(opened.header.segmentSize, options.sealedLength, SEALED_ERRORS);
+    this.segmentSize = layout.segmentSize;
+    this.segmentCount = layout.segmentCount;
+    this.plaintextLength = layout.plaintextLength;
     this.#source = {
-      layout: { segmentSize, frameLength, segmentCount: count, plaintextLength: this.plaintextLength, sealedLength: options.sealedLength },
+      layout,
       prefix,
       defaults: { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, minReadBytes: options.minReadBytes, signal: options.signal },
-      errors: RANGE_ERRORS,
+      errors: SEALED_ERRORS,
       read: options.read,
-      openFrames: (first, frames) =>
-        Promise.all(
-          frames.map(async (frame, i) => {
-            const index = first + i;
-            const plain = await openSealedSegment(opened, index, index === count - 1, new Uint8Array(frame));
-            if (plain === null) throw sealedError.segment(index);
-            return plain;
-          }),
-        ),
+      openFrames: async (first, frames) => {
+        const opening = frames.map((frame, i) => openFrameAt(opened, first + i, framePosition(layout, first + i), new Uint8Array(frame)));
+        // Settled in order, so a span with two bad frames names the first, as the node's reader does.
+        const results = await Promise.allSettled(opening);
+        return results.map((result) => {
+          if (result.status === "rejected") throw result.reason;
+          return result.value;
+        });
+      },
     };
   }
 

@@ -11,7 +11,7 @@
  *       80    32  header tag: HMAC-SHA256(header key, bytes 0..80)
  *
  * Then segments: ciphertext || 16-byte GCM tag, each frame `segmentSize + 16` bytes except the
- * final one, which holds 0..segmentSize plaintext bytes.
+ * final one, which holds 1..segmentSize plaintext bytes (0 only when it is the only segment).
  */
 import { MalformedHeaderError, TruncatedStreamError, InvalidArgumentError } from "../errors.js";
 
@@ -89,9 +89,25 @@ export function parseHeader(bytes: Uint8Array): SealedHeader {
 export interface SealedLayout {
   segmentSize: number;
   frameLength: number;
+  /** Frames that can be opened: the stub (below), if any, is not one. */
   segmentCount: number;
   plaintextLength: number;
   sealedLength: number;
+  /**
+   * Bytes after the last full frame that are too few to be a final frame (canBeFinalFrame): 0 for
+   * every length a writer makes. When not 0 the stream is cut or extended, and its last frame
+   * never opens (docs/FORMAT.md, "Reading a stream of known length").
+   */
+  stubLength: number;
+}
+
+/**
+ * Whether `length` bytes at the end of a stream can be frame `index`, the final one: a whole
+ * tag, and after the first segment at least one plaintext byte (writers never end a stream with
+ * an empty segment, so a 16-byte remainder after full frames is what is left of a cut frame).
+ */
+export function canBeFinalFrame(index: number, length: number): boolean {
+  return length > TAG_LENGTH || (length === TAG_LENGTH && index === 0);
 }
 
 /** Total sealed length of a plaintext: header, segments and one tag per segment. */
@@ -100,19 +116,39 @@ export function sealedLength(plaintextLength: number, segmentSize = DEFAULT_SEGM
   return HEADER_LENGTH + plaintextLength + count * TAG_LENGTH;
 }
 
-/** The layout of a sealed stream from its segment size and total length (e.g. a UnixFS file size). */
-export function sealedLayout(segmentSize: number, totalLength: number): SealedLayout {
-  checkSegmentSize(segmentSize);
+/** What sealedLayout throws: crypto/errors.ts here, the SDK's own errors in the SDK. */
+export interface LayoutErrors {
+  invalidArgument(message: string): Error;
+  truncated(message: string): Error;
+  malformed(message: string): Error;
+}
+
+const LAYOUT_ERRORS: LayoutErrors = {
+  invalidArgument: (message) => new InvalidArgumentError(message),
+  truncated: (message) => new TruncatedStreamError(message),
+  malformed: (message) => new MalformedHeaderError(message),
+};
+
+/**
+ * The layout of a sealed stream from its segment size and total length (e.g. a UnixFS file size):
+ * frames cut as a streaming reader cuts them. A remainder that cannot be the final frame becomes
+ * `stubLength`, so the frame before it is the last one and fails when read, as it does in a stream.
+ */
+export function sealedLayout(segmentSize: number, totalLength: number, errors: LayoutErrors = LAYOUT_ERRORS): SealedLayout {
+  if (!Number.isSafeInteger(segmentSize) || segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE) {
+    throw errors.invalidArgument(`segment size must be an integer in [${MIN_SEGMENT_SIZE}, ${MAX_SEGMENT_SIZE}]`);
+  }
   const frameLength = segmentSize + TAG_LENGTH;
   const body = totalLength - HEADER_LENGTH;
   if (!Number.isSafeInteger(totalLength) || body < TAG_LENGTH) {
-    throw new TruncatedStreamError(`a sealed stream of ${totalLength} bytes holds no complete segment`);
+    throw errors.truncated(`a sealed stream of ${totalLength} bytes holds no complete segment`);
   }
-  const segmentCount = Math.ceil(body / frameLength);
+  let segmentCount = Math.ceil(body / frameLength);
   const lastFrame = body - (segmentCount - 1) * frameLength;
-  if (lastFrame < TAG_LENGTH) throw new TruncatedStreamError(`${totalLength} bytes is not a valid sealed length`);
-  if (segmentCount > MAX_SEGMENTS) throw new MalformedHeaderError("too many segments for a 32-bit counter");
-  return { segmentSize, frameLength, segmentCount, plaintextLength: body - segmentCount * TAG_LENGTH, sealedLength: totalLength };
+  const stubLength = canBeFinalFrame(segmentCount - 1, lastFrame) ? 0 : lastFrame;
+  if (stubLength > 0) segmentCount--;
+  if (segmentCount > MAX_SEGMENTS) throw errors.malformed("too many segments for a 32-bit counter");
+  return { segmentSize, frameLength, segmentCount, plaintextLength: body - stubLength - segmentCount * TAG_LENGTH, sealedLength: totalLength, stubLength };
 }
 
 /** Byte range [start, end) of segment i's frame within the sealed stream. */

@@ -11,7 +11,9 @@ export {
   type ReadSealedRange,
 } from "./range-plan.js";
 export { createHeader, openHeader, type OpenedHeader } from "./header.js";
+export { expectedFinal, framePosition, frameVerdict, type FramePosition, type SealedErrors } from "./reader-rules.js";
 export {
+  canBeFinalFrame,
   DEFAULT_FRAME_LENGTH,
   DEFAULT_SEGMENT_SIZE,
   FORMAT_VERSION,

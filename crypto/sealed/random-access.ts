@@ -6,12 +6,13 @@
  * below concurrency × maxReadBytes whatever the range. The planning and the in-order reads are
  * range-plan.ts, shared with the SDK's WebCrypto reader; this module opens frames with node:crypto.
  */
-import { InvalidArgumentError, SegmentAuthenticationError, TruncatedStreamError } from "../errors.js";
+import { InvalidArgumentError, TruncatedStreamError } from "../errors.js";
 import { joinPieces } from "./chunk-queue.js";
 import { frameRange, HEADER_LENGTH, sealedLayout, TAG_LENGTH, type SealedLayout } from "./format.js";
 import { openHeader, type OpenedHeader } from "./header.js";
-import { readBytes, readRanges, readSegments, type ParallelReadOptions, type PlainRange, type RangeReadErrors, type ReadSealedRange, type SpanSource } from "./range-plan.js";
-import { openSegment } from "./stream.js";
+import { readBytes, readRanges, readSegments, type ParallelReadOptions, type PlainRange, type ReadSealedRange, type SpanSource } from "./range-plan.js";
+import { framePosition } from "./reader-rules.js";
+import { openFrameAt, SEALED_ERRORS } from "./stream.js";
 
 export { coveringSegments, DEFAULT_MAX_READ_BYTES, DEFAULT_MIN_READ_BYTES, DEFAULT_READ_CONCURRENCY, type ParallelReadOptions, type PlainRange, type ReadSealedRange } from "./range-plan.js";
 
@@ -21,17 +22,11 @@ export interface SealedReaderOptions extends ParallelReadOptions {
   header?: Uint8Array;
   /** Bytes [0, n) of the stream already in hand, n ≥ 112: frames wholly inside are not read again. */
   prefix?: Uint8Array;
-  /** Total length of the sealed stream. A wrong length makes the final-segment check fail. */
+  /** Total length of the sealed stream. A wrong length makes the last segment read fail. */
   sealedLength: number;
   read: ReadSealedRange;
   modelId?: Uint8Array;
 }
-
-/** The span reads (range-plan.ts) throw crypto/'s own errors here. */
-const ERRORS: RangeReadErrors = {
-  invalidArgument: (message) => new InvalidArgumentError(message),
-  truncated: (message) => new TruncatedStreamError(message),
-};
 
 export class SealedReader {
   readonly layout: SealedLayout;
@@ -47,7 +42,7 @@ export class SealedReader {
       layout: this.layout,
       prefix: options.prefix ?? new Uint8Array(0),
       defaults: { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, minReadBytes: options.minReadBytes, signal: options.signal },
-      errors: ERRORS,
+      errors: SEALED_ERRORS,
       read: options.read,
       openFrames: (first, frames) => frames.map((frame, i) => this.openFrame(first + i, frame)),
     };
@@ -74,9 +69,7 @@ export class SealedReader {
   openFrame(index: number, frame: Uint8Array): Uint8Array {
     const { start, end } = frameRange(this.layout, index);
     if (frame.length !== end - start) throw new TruncatedStreamError(`segment ${index}: short read`);
-    const plain = openSegment(this.#opened, index, index === this.layout.segmentCount - 1, [frame], frame.length);
-    if (plain === null) throw new SegmentAuthenticationError(index);
-    return joinPieces(plain);
+    return joinPieces(openFrameAt(this.#opened, index, framePosition(this.layout, index), [frame], frame.length));
   }
 
   /** Decrypts and authenticates segment `index` alone. */

@@ -3,10 +3,11 @@
  * as the consumer pulls from them (backpressure), and hold at most one segment plus one source
  * chunk in memory, whatever the model size.
  */
-import { InvalidArgumentError, SegmentAuthenticationError, TrailingDataError, TruncatedStreamError } from "../errors.js";
+import { InvalidArgumentError, MalformedHeaderError, SegmentAuthenticationError, TrailingDataError, TruncatedStreamError } from "../errors.js";
 import { ChunkQueue, joinPieces } from "./chunk-queue.js";
-import { DEFAULT_SEGMENT_SIZE, HEADER_LENGTH, TAG_LENGTH } from "./format.js";
+import { canBeFinalFrame, DEFAULT_SEGMENT_SIZE, HEADER_LENGTH, TAG_LENGTH } from "./format.js";
 import { createHeader, openHeader, type OpenedHeader } from "./header.js";
+import { expectedFinal, frameVerdict, type FramePosition, type SealedErrors } from "./reader-rules.js";
 import { gcmOpen, gcmSeal, segmentNonce } from "./segment.js";
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -65,10 +66,38 @@ export async function* seal(source: ByteSource, options: SealOptions): AsyncGene
   yield* sealSegment(opened, index, true, queue.take(queue.length));
 }
 
+/** The reading rules (reader-rules.ts) throw crypto/'s own errors here. */
+export const SEALED_ERRORS: SealedErrors = {
+  invalidArgument: (message) => new InvalidArgumentError(message),
+  truncated: (message) => new TruncatedStreamError(message),
+  malformed: (message) => new MalformedHeaderError(message),
+  trailing: () => new TrailingDataError(),
+  segment: (index) => new SegmentAuthenticationError(index),
+};
+
+/**
+ * Opens frame `index` at its position (reader-rules.ts): its plaintext pieces, or the error that
+ * its position makes of it. The flag a valid stream has there is tried first; the other one only
+ * on failure, to name the failure.
+ */
+export function openFrameAt(opened: OpenedHeader, index: number, position: FramePosition, frame: readonly Uint8Array[], frameLength: number): Buffer[] {
+  let final: boolean | undefined = expectedFinal(position);
+  let plain = openSegment(opened, index, final, frame, frameLength);
+  if (plain === null) {
+    final = !final;
+    plain = openSegment(opened, index, final, frame, frameLength);
+    if (plain === null) final = undefined;
+  }
+  const error = frameVerdict(position, index, final, SEALED_ERRORS);
+  if (error !== undefined) throw error;
+  return plain!;
+}
+
 /**
  * Opens a sealed stream: checks the header, then yields each segment's plaintext only after
- * that segment authenticated. Any failure throws a SealedStreamError subclass, and nothing of
- * the failed segment or after it is released.
+ * that segment authenticated. A full frame is held back until a byte after it, or the end of
+ * the input, says whether it must be final. Any failure throws a SealedStreamError subclass, and
+ * nothing of the failed segment or after it is released (docs/FORMAT.md, "Reading a stream").
  */
 export async function* open(source: ByteSource, options: OpenOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const queue = new ChunkQueue();
@@ -82,35 +111,13 @@ export async function* open(source: ByteSource, options: OpenOptions): AsyncGene
       opened = openHeader(joinPieces(queue.take(HEADER_LENGTH)), options.key, options.modelId);
       frameLength = opened.header.segmentSize + TAG_LENGTH;
     }
-    while (queue.length > frameLength) {
-      yield* openInnerFrame(opened, index++, queue.take(frameLength), frameLength);
-    }
+    // Strictly more than a frame: bytes follow, so this frame must not be the final one.
+    while (queue.length > frameLength) yield* openFrameAt(opened, index++, "inner", queue.take(frameLength), frameLength);
   }
   if (opened === undefined) {
-    if (queue.length === 0) throw new InvalidArgumentError("empty input: not a sealed stream");
-    throw new TruncatedStreamError("the sealed stream ended inside its header");
+    throw new TruncatedStreamError(queue.length === 0 ? "empty input: not a sealed stream" : "the sealed stream ended inside its header");
   }
   const remaining = queue.length;
-  yield* openLastFrame(opened, index, queue.take(remaining), remaining);
-}
-
-/** A frame with more bytes after it: it must be a non-final segment. */
-function* openInnerFrame(opened: OpenedHeader, index: number, frame: Uint8Array[], frameLength: number) {
-  const plain = openSegment(opened, index, false, frame, frameLength);
-  if (plain !== null) return yield* plain;
-  if (openSegment(opened, index, true, frame, frameLength) !== null) throw new TrailingDataError();
-  throw new SegmentAuthenticationError(index);
-}
-
-/** The bytes left at the end of the input: they must form the final segment. */
-function* openLastFrame(opened: OpenedHeader, index: number, frame: Uint8Array[], length: number) {
-  const frameLength = opened.header.segmentSize + TAG_LENGTH;
-  if (length < TAG_LENGTH) throw new TruncatedStreamError();
-  const plain = openSegment(opened, index, true, frame, length);
-  if (plain !== null) return yield* plain;
-  // A full frame that opens as non-final means the stream was cut at a segment boundary.
-  if (length === frameLength && openSegment(opened, index, false, frame, length) !== null) {
-    throw new TruncatedStreamError();
-  }
-  throw new SegmentAuthenticationError(index);
+  if (!canBeFinalFrame(index, remaining)) throw new TruncatedStreamError();
+  yield* openFrameAt(opened, index, "last", queue.take(remaining), remaining);
 }

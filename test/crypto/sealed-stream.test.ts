@@ -14,6 +14,7 @@ import {
   sealedLength,
   SegmentAuthenticationError,
   TAG_LENGTH,
+  TruncatedStreamError,
 } from "../../crypto/index.js";
 import { assertBytes, chunked, collect } from "../helpers/bytes.js";
 
@@ -92,7 +93,8 @@ describe("sealed stream: round trip", () => {
     ];
     for (const options of bad) await assert.rejects(collect(seal([randomBytes(10)], options)), InvalidArgumentError);
     await assert.rejects(collect(seal(["text" as unknown as Uint8Array], { key, modelId })), InvalidArgumentError);
-    await assert.rejects(collect(open([], { key })), InvalidArgumentError);
+    await assert.rejects(collect(open(["text" as unknown as Uint8Array], { key })), InvalidArgumentError);
+    // An empty input is not a bad argument but a truncated stream (docs/FORMAT.md; sealed-corners.test.ts).
   });
 
   it("refuses an authentic stream of another model when the expected model is given", async () => {
@@ -156,9 +158,10 @@ describe("sealed stream: random access", () => {
     const r = new SealedReader({ key, header: bad.subarray(0, HEADER_LENGTH), sealedLength: bad.length, read: async (s, e) => bad.subarray(s, e) });
     await assert.rejects(r.segment(2), (e: unknown) => e instanceof SegmentAuthenticationError && e.segment === 2);
     assertBytes(await r.segment(1), plaintext.subarray(S, 2 * S));
-    // Claiming the stream ends one frame early makes segment 11 look final: it must not open.
+    // Claiming the stream ends one frame early makes segment 11 the last one: it is authentic but
+    // not final, so it must not open, and the stream as claimed is truncated (docs/FORMAT.md).
     const shorter = new SealedReader({ key, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length - 33, read: async (s, e) => sealed.subarray(s, e) });
-    await assert.rejects(shorter.segment(11), SegmentAuthenticationError);
+    await assert.rejects(shorter.segment(11), TruncatedStreamError);
   });
 
   it("rejects ranges outside the plaintext", async () => {

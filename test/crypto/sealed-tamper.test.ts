@@ -8,7 +8,6 @@ import fc from "fast-check";
 import {
   HEADER_LENGTH,
   HeaderTamperedError,
-  InvalidArgumentError,
   MalformedHeaderError,
   MAX_SEGMENT_SIZE,
   ModelMismatchError,
@@ -155,13 +154,13 @@ function tamper(s: Stream, other: Other, t: Tamper): Case | null {
       const whole = Buffer.concat([s.header, ...s.frames]);
       const keep = t.cut % whole.length; // keeps 0 .. length-1 bytes
       const input = [whole.subarray(0, keep)];
-      if (keep === 0) return { input, ...base, expected: { error: InvalidArgumentError, released: 0 } };
-      if (keep < HEADER_LENGTH) return { input, ...base, expected: { error: TruncatedStreamError, released: 0 } };
+      if (keep < HEADER_LENGTH) return { input, ...base, expected: { error: TruncatedStreamError, released: 0 } }; // 0 bytes too
       const body = keep - HEADER_LENGTH;
       const whole_frames = Math.floor(body / F);
       const rest = body - whole_frames * F;
       if (rest === 0) return { input, ...base, expected: { error: TruncatedStreamError, released: Math.max(0, whole_frames - 1) * S } };
-      if (rest < TAG_LENGTH) return { input, ...base, expected: { error: TruncatedStreamError, released: whole_frames * S } };
+      // Too few bytes left for a final frame: less than a tag, or just a tag after full frames.
+      if (rest < TAG_LENGTH || (rest === TAG_LENGTH && whole_frames > 0)) return { input, ...base, expected: { error: TruncatedStreamError, released: whole_frames * S } };
       return { input, ...base, expected: segAuth(whole_frames) };
     }
     case "extend": {
