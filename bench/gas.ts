@@ -7,6 +7,7 @@ import type { Abi, Address, Hex } from "viem";
 import {
   custodianRegistryAbi, licenseeStakingAbi, modelVaultAbi, proofAttestationsAbi, storageChallengesAbi,
 } from "../contracts/abi/index.js";
+import { challengeCommitment, randomChallengeSalt } from "../contracts/challenge-seed.js";
 import { buildStorageTree, storageSegments } from "../contracts/storage-proof.js";
 import { artifactPath } from "../scripts/deploy-suite.js";
 
@@ -69,14 +70,18 @@ results.grant = await gas(vault.write.grant([1n, grantee.account.address, 0, 0],
 results.requestKey = await gas(vault.write.requestKey([1n, PUBKEY], { account: buyer.account }));
 results.stake = await gas(staking.write.stake([1n], { account: buyer.account, value: 10n ** 15n }));
 
-const challengeGas = await gas(challenges.write.challenge([1n, custodianWallets[0]!.account.address], { account: challenger.account, value: BOND }));
-await networkHelpers.mine(2);
+const salt = randomChallengeSalt();
+const commitment = challengeCommitment(challenger.account.address, salt);
+const challengeGas = await gas(challenges.write.challenge([1n, custodianWallets[0]!.account.address, commitment], { account: challenger.account, value: BOND }));
+await networkHelpers.mine(1);
+const revealGas = await gas(challenges.write.reveal([1n, salt], { account: challenger.account }));
 const index = Number(await challenges.read.segmentIndex([1n]));
 const segmentHex = `0x${Buffer.from(segments[index]!).toString("hex")}` as Hex;
 const responseGas = await gas(challenges.write.respond([1n, segmentHex, tree.proof(index)], { account: custodianWallets[0]!.account }));
 results.challenge = challengeGas;
+results.reveal = revealGas;
 results.response = responseGas;
-results.challengeResponse = challengeGas + responseGas;
+results.challengeResponse = challengeGas + revealGas + responseGas;
 
 let attestNote = "";
 if (zkp) {
@@ -94,7 +99,8 @@ if (zkp) {
 const rows: [string, string][] = [
   ["registerModel (3 custodians)", "register"], ["buy", "buy"], ["grant", "grant"], ["requestKey", "requestKey"],
   ["stake (licensee)", "stake"], ["custodian register", "custodianRegister"], ["challenge", "challenge"],
-  ["respond (4 KiB + proof, 64 segments)", "response"], ["challenge + response", "challengeResponse"],
+  ["reveal", "reveal"], ["respond (4 KiB + proof, 64 segments)", "response"],
+  ["challenge + reveal + response", "challengeResponse"],
   ["attestOwnership (Groth16)", "attest"],
 ];
 console.log("| operation | gas | goal |");

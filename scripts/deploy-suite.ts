@@ -37,7 +37,7 @@ export interface DeployOptions {
   ticketTtl: number;
   /** Exact bond per storage challenge, wei. */
   challengeBond: bigint;
-  /** Blocks a custodian has to answer after the seed block (1..255). */
+  /** Blocks a custodian has to answer after the challenger reveals (1..255). */
   responseWindow: bigint;
   /** Share of stake slashed for a missed challenge, basis points. */
   slashBps: number;

@@ -7,6 +7,9 @@ interface ICustodianRegistry {
     /// @notice True when `account` is registered and its bonded stake is at least the minimum.
     function isActive(address account) external view returns (bool);
 
+    /// @notice Receives the pool's part of slashed stake (and the bonds of lapsed challenges).
+    function pool() external view returns (address);
+
     /// @notice Marks one more open challenge against `custodian` (blocks its unbonded withdrawal).
     function lockForChallenge(address custodian) external;
 

@@ -146,7 +146,10 @@ contract InvariantsTest {
         vm.stopPrank();
         uint256 heldBefore = address(custodians).balance;
         vm.deal(address(this), 1 ether);
-        uint256 id = challenges.challenge{value: 0.01 ether}(1, c);
+        bytes32 salt = keccak256(abi.encode(extra, unbond));
+        uint256 id = challenges.challenge{value: 0.01 ether}(1, c, keccak256(abi.encode(address(this), salt)));
+        vm.roll(block.number + 2);
+        challenges.reveal(id, salt);
         vm.roll(block.number + 20);
         challenges.slash(id);
         CustodianRegistry.Custodian memory info = custodians.custodianInfo(c);
@@ -156,6 +159,29 @@ contract InvariantsTest {
         _require(address(custodians).balance == heldBefore, "no ether left the registry");
         _require(address(custodians).balance == custodians.totalStaked() + custodians.totalOwed(), "ledger matches ether");
         _require(info.openChallenges == 0, "challenge released");
+    }
+
+    /// A challenge that is never revealed cannot be slashed; it lapses with the custodian's stake
+    /// untouched and its bond credited to the pool.
+    function testFuzz_unrevealedChallengeNeverSlashes(uint16 wait, bytes32 salt) public {
+        address c = set[1];
+        vm.deal(address(this), 1 ether);
+        uint256 id = challenges.challenge{value: 0.01 ether}(1, c, keccak256(abi.encode(address(this), salt)));
+        wait = uint16(bound(wait, 1, 2_000));
+        vm.roll(block.number + wait);
+        vm.expectPartialRevert(StorageChallenges.NotRevealed.selector);
+        challenges.slash(id);
+        (,,, uint64 revealDeadline,,,,,,) = challenges.challenges(id);
+        if (block.number <= revealDeadline) vm.expectPartialRevert(StorageChallenges.DeadlineNotReached.selector);
+        challenges.lapse(id);
+        CustodianRegistry.Custodian memory info = custodians.custodianInfo(c);
+        _require(info.stake == MIN_STAKE, "stake untouched");
+        if (block.number > revealDeadline) {
+            _require(info.openChallenges == 0, "challenge released");
+            _require(challenges.balanceOf(POOL) == 0.01 ether, "bond to the pool");
+            _require(challenges.balanceOf(c) == 0, "nothing to the custodian");
+            _require(address(challenges).balance == challenges.totalOwed(), "ledger matches ether");
+        }
     }
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {

@@ -33,6 +33,7 @@ import {
   proofAttestationsAbi,
   storageChallengesAbi,
 } from "../../contracts/abi/index.js";
+import { challengeCommitment, randomChallengeSalt } from "../../contracts/challenge-seed.js";
 import { defaultDeploymentPath, loadDeployment, parseDeployment, type Deployment } from "./deployment.js";
 import { address, bytes, bytes32, compressedKey, uint, uint16 } from "./arguments.js";
 import {
@@ -54,6 +55,7 @@ import {
   type ModelState,
   type ModelVersion,
   type OpenedChallenge,
+  type RevealedChallenge,
   type Terms,
   type TicketView,
   type TxResult,
@@ -171,7 +173,7 @@ export interface ChainClient {
   storageCommitment(modelId: bigint, version: number): Promise<{ storageRoot: Hex; segmentCount: number }>;
   /** null for an unknown challenge id. */
   challengeInfo(challengeId: bigint): Promise<ChallengeInfo | null>;
-  /** The segment a challenge asks for (ChainRevertError SeedNotReady until its seed block is mined). */
+  /** The segment a challenge asks for (ChainRevertError NotRevealed until the challenger reveals). */
   segmentIndex(challengeId: bigint): Promise<bigint>;
 
   registerModel(params: VersionParams, terms: Terms): Promise<TxResult & { modelId: bigint }>;
@@ -183,10 +185,17 @@ export interface ChainClient {
   requestKey(modelId: bigint, recipientKey: Uint8Array | Hex): Promise<KeyRequest>;
   registerCustodian(publicKey: Uint8Array | Hex, endpoint: string, stake: bigint): Promise<TxResult>;
   updateCustodianProfile(publicKey: Uint8Array | Hex, endpoint: string): Promise<TxResult>;
-  /** Pays the bond StorageChallenges asks. */
-  challenge(modelId: bigint, custodian: Address): Promise<OpenedChallenge>;
+  /**
+   * Pays the bond StorageChallenges asks and commits to a fresh random salt (or `options.salt`),
+   * returned for revealChallenge: keep it secret until then.
+   */
+  challenge(modelId: bigint, custodian: Address, options?: { salt?: Hex }): Promise<OpenedChallenge>;
+  /** Reveals the salt once the seed block is mined (SeedNotReady before), fixing the segment index. */
+  revealChallenge(challengeId: bigint, salt: Hex): Promise<RevealedChallenge>;
   respondChallenge(challengeId: bigint, segment: Uint8Array | Hex, proof: readonly Hex[]): Promise<TxResult & { segmentIndex: bigint }>;
   slashChallenge(challengeId: bigint): Promise<TxResult & { slashed: bigint }>;
+  /** Closes a challenge never revealed in time: bond to the pool, custodian released. */
+  lapseChallenge(challengeId: bigint): Promise<TxResult>;
   /** Licensee stake for models with a minimum stake (LicenseeStaking.stake). */
   stakeLicensee(modelId: bigint, amount: bigint): Promise<TxResult & { total: bigint }>;
 
@@ -438,12 +447,13 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
     },
 
     async challengeInfo(challengeId) {
-      const [challenger, seedBlock, deadlineBlock, state, custodian, version, bondPaid, modelId] = await read("challenges", () =>
-        contracts.challenges.read.challenges([uint(challengeId, "challengeId")]),
+      const [challenger, seedBlock, index, deadlineBlock, state, custodian, version, bondPaid, modelId, commitment] = await read(
+        "challenges", () => contracts.challenges.read.challenges([uint(challengeId, "challengeId")]),
       );
       const named = CHALLENGE_STATE[state];
       if (named === undefined) return null;
-      return { modelId, version, custodian, challenger, seedBlock, deadlineBlock, state: named, bond: bondPaid };
+      const segmentIndex = named === "committed" || named === "lapsed" ? null : BigInt(index);
+      return { modelId, version, custodian, challenger, seedBlock, deadlineBlock, segmentIndex, commitment, state: named, bond: bondPaid };
     },
 
     segmentIndex(challengeId) {
@@ -549,23 +559,38 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
       return txOf(receipt);
     },
 
-    async challenge(modelId, custodian) {
+    async challenge(modelId, custodian, options = {}) {
       uint(modelId, "modelId");
       address(custodian, "custodian");
+      const salt = options.salt === undefined ? randomChallengeSalt() : bytes32(options.salt, "salt");
       bond ??= await read("bond", () => contracts.challenges.read.bond());
       const value = bond;
       const receipt = await transact("challenge", async (wallet, from) => {
+        const commitment = challengeCommitment(from.address, salt);
         const { request } = await publicClient.simulateContract({
-          address: challengesAddress, abi: storageChallengesAbi, functionName: "challenge", args: [modelId, custodian], value,
-          account: from,
+          address: challengesAddress, abi: storageChallengesAbi, functionName: "challenge", args: [modelId, custodian, commitment],
+          value, account: from,
         });
         return wallet.writeContract(request);
       });
       const { args } = eventIn(receipt, storageChallengesAbi, "ChallengeOpened", challengesAddress);
       return {
-        challengeId: args.challengeId, version: args.version, seedBlock: args.seedBlock, deadlineBlock: args.deadlineBlock,
+        challengeId: args.challengeId, version: args.version, seedBlock: args.seedBlock, deadlineBlock: args.deadlineBlock, salt,
         ...txOf(receipt),
       };
+    },
+
+    async revealChallenge(challengeId, salt) {
+      uint(challengeId, "challengeId");
+      bytes32(salt, "salt");
+      const receipt = await transact("reveal", async (wallet, from) => {
+        const { request } = await publicClient.simulateContract({
+          address: challengesAddress, abi: storageChallengesAbi, functionName: "reveal", args: [challengeId, salt], account: from,
+        });
+        return wallet.writeContract(request);
+      });
+      const { args } = eventIn(receipt, storageChallengesAbi, "ChallengeRevealed", challengesAddress);
+      return { segmentIndex: args.segmentIndex, deadlineBlock: args.deadlineBlock, ...txOf(receipt) };
     },
 
     async respondChallenge(challengeId, segment, proof) {
@@ -593,6 +618,18 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
       });
       const { args } = eventIn(receipt, storageChallengesAbi, "ChallengeSlashed", challengesAddress);
       return { slashed: args.slashed, ...txOf(receipt) };
+    },
+
+    async lapseChallenge(challengeId) {
+      uint(challengeId, "challengeId");
+      const receipt = await transact("lapse", async (wallet, from) => {
+        const { request } = await publicClient.simulateContract({
+          address: challengesAddress, abi: storageChallengesAbi, functionName: "lapse", args: [challengeId], account: from,
+        });
+        return wallet.writeContract(request);
+      });
+      eventIn(receipt, storageChallengesAbi, "ChallengeLapsed", challengesAddress);
+      return txOf(receipt);
     },
 
     async stakeLicensee(modelId, amount) {

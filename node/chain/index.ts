@@ -25,6 +25,7 @@ export type {
   ModelStatus,
   ModelVersion,
   OpenedChallenge,
+  RevealedChallenge,
   Terms,
   TicketView,
   TxResult,

@@ -81,9 +81,11 @@ export interface CustodianInfo {
   endpoint: string;
 }
 
-export type ChallengeState = "open" | "answered" | "slashed";
+export type ChallengeState = "committed" | "revealed" | "answered" | "slashed" | "lapsed";
 /** By StorageChallenges.State (0 = no such challenge). */
-export const CHALLENGE_STATE: readonly (ChallengeState | undefined)[] = [undefined, "open", "answered", "slashed"];
+export const CHALLENGE_STATE: readonly (ChallengeState | undefined)[] = [
+  undefined, "committed", "revealed", "answered", "slashed", "lapsed",
+];
 
 export interface ChallengeInfo {
   modelId: bigint;
@@ -91,7 +93,12 @@ export interface ChallengeInfo {
   custodian: Address;
   challenger: Address;
   seedBlock: bigint;
+  /** Last block of the current step: the reveal while "committed", the response from "revealed" on. */
   deadlineBlock: bigint;
+  /** null until the salt is revealed. */
+  segmentIndex: bigint | null;
+  /** keccak256(abi.encode(challenger, salt)). */
+  commitment: Hex;
   state: ChallengeState;
   bond: bigint;
 }
@@ -112,5 +119,14 @@ export interface OpenedChallenge extends TxResult {
   challengeId: bigint;
   version: number;
   seedBlock: bigint;
+  /** Last block revealChallenge can land in (seedBlock + 256). */
+  deadlineBlock: bigint;
+  /** The committed salt: keep it secret until revealChallenge, after seedBlock is mined. */
+  salt: Hex;
+}
+
+export interface RevealedChallenge extends TxResult {
+  segmentIndex: bigint;
+  /** Last block the custodian can respond in. */
   deadlineBlock: bigint;
 }

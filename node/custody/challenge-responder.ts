@@ -1,12 +1,12 @@
 /**
- * Answers storage challenges on chain by itself. It follows ChallengeOpened for this custodian,
- * waits until the seed block is mined (the segment index is unknown before), rebuilds the storage
- * tree of the challenged version from the pinned ciphertext (cached per manifest: 32 bytes per
- * 2 KiB of model), and sends respond(segment, proof) well before the deadline.
+ * Answers storage challenges on chain by itself. It follows ChallengeOpened for this custodian to
+ * start rebuilding the challenged version's storage tree from the pinned ciphertext early (cached
+ * per manifest: 32 bytes per 2 KiB of model), and ChallengeRevealed for this custodian: the reveal
+ * fixes the segment index (nobody, this node included, knows it before), and from its block on the
+ * node has the response window to send respond(segment, proof).
  */
 import type { Address, Hex } from "viem";
 import type { ChainClient, EventFollower } from "../chain/index.js";
-import { ChainRevertError } from "../chain/index.js";
 import { readManifest } from "../models/fetch.js";
 import { readSealedSpan } from "../models/sealed-span.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
@@ -19,8 +19,6 @@ export interface ChallengeResponderOptions {
   fromBlock?: bigint;
   onAnswered?: (answer: { challengeId: bigint; segmentIndex: bigint }) => void;
   onError?: (error: Error) => void;
-  /** How often to look for the seed block while waiting. */
-  pollMs?: number;
 }
 
 const MAX_CACHED_TREES = 8;
@@ -28,9 +26,9 @@ const MAX_CACHED_TREES = 8;
 export class ChallengeResponder {
   readonly #options: ChallengeResponderOptions;
   readonly #trees = new Map<string, Promise<StorageTree>>();
-  readonly #pending = new Set<Promise<void>>();
-  #follower: EventFollower | undefined;
-  #stopped = false;
+  readonly #answering = new Map<bigint, Promise<bigint | null>>();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #followers: EventFollower[] = [];
 
   constructor(options: ChallengeResponderOptions) {
     this.#options = options;
@@ -40,41 +38,58 @@ export class ChallengeResponder {
     const { chain } = this.#options;
     const me = chain.address as Address;
     const fromBlock = this.#options.fromBlock ?? (await chain.publicClient.getBlockNumber());
-    this.#follower = chain.followEvents({
-      contract: "challenges",
-      eventName: "ChallengeOpened",
-      args: { custodian: me },
-      fromBlock,
-      onError: this.#options.onError,
+    const onError = this.#options.onError;
+    this.#followers.push(chain.followEvents({
+      contract: "challenges", eventName: "ChallengeOpened", args: { custodian: me }, fromBlock, onError,
       onLogs: (logs) => {
         for (const log of logs) {
-          const { challengeId, modelId, version } = log.args as { challengeId: bigint; modelId: bigint; version: number };
-          const answering = this.answer(challengeId, modelId, version)
-            .then((segmentIndex) => this.#options.onAnswered?.({ challengeId, segmentIndex }))
-            .catch((error: Error) => this.#options.onError?.(error))
-            .finally(() => this.#pending.delete(answering));
-          this.#pending.add(answering);
+          const { modelId, version } = log.args as { modelId: bigint; version: number };
+          // Only a head start: answer() builds the tree again (from the cache or anew) and reports failures.
+          this.#track(this.#treeOf(modelId, version).catch(() => undefined));
         }
       },
-    });
+    }));
+    this.#followers.push(chain.followEvents({
+      contract: "challenges", eventName: "ChallengeRevealed", args: { custodian: me }, fromBlock, onError,
+      onLogs: (logs) => {
+        for (const log of logs) {
+          const { challengeId } = log.args as { challengeId: bigint };
+          this.#track(this.answer(challengeId)
+            .then((segmentIndex) => {
+              if (segmentIndex !== null) this.#options.onAnswered?.({ challengeId, segmentIndex });
+            })
+            .catch((error: Error) => this.#options.onError?.(error)));
+        }
+      },
+    }));
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#follower?.stop();
+    await Promise.all(this.#followers.map((follower) => follower.stop()));
     await Promise.allSettled([...this.#pending]);
   }
 
-  /** Answers one challenge; resolves to the segment index it proved. */
-  async answer(challengeId: bigint, modelId: bigint, version: number): Promise<bigint> {
+  /**
+   * Answers one revealed challenge; resolves to the segment index it proved, or null when the
+   * challenge is not waiting for a response (not revealed yet, or already closed).
+   */
+  answer(challengeId: bigint): Promise<bigint | null> {
+    let answering = this.#answering.get(challengeId);
+    if (answering === undefined) {
+      answering = this.#answer(challengeId).finally(() => this.#answering.delete(challengeId));
+      this.#answering.set(challengeId, answering);
+    }
+    return answering;
+  }
+
+  async #answer(challengeId: bigint): Promise<bigint | null> {
     const { chain, peer } = this.#options;
-    const v = await chain.version(modelId, version);
-    if (v === null) throw new Error(`challenge ${challengeId}: model ${modelId} has no version ${version}`);
-    const treeReady = this.#tree(v.manifestCid);
-    const index = await this.#segmentIndex(challengeId);
-    const tree = await treeReady;
-    if (tree.segmentCount !== v.segmentCount) throw new Error(`challenge ${challengeId}: stored content has ${tree.segmentCount} segments, chain says ${v.segmentCount}`);
-    const { manifest } = await readManifest(peer, v.manifestCid);
+    const info = await chain.challengeInfo(challengeId);
+    if (info === null) throw new Error(`challenge ${challengeId} does not exist`);
+    if (info.state !== "revealed" || info.segmentIndex === null) return null;
+    const index = info.segmentIndex;
+    const { tree, manifestCid } = await this.#treeOf(info.modelId, info.version);
+    const { manifest } = await readManifest(peer, manifestCid);
     const offset = Number(index) * STORAGE_SEGMENT_SIZE;
     const end = Math.min(offset + STORAGE_SEGMENT_SIZE, manifest.sealedSize);
     const parts: Uint8Array[] = [];
@@ -84,22 +99,25 @@ export class ChallengeResponder {
     } finally {
       session.close();
     }
-    const segment = Buffer.concat(parts);
     const proof: Hex[] = tree.proof(Number(index));
-    const answered = await chain.respondChallenge(challengeId, segment, proof);
+    const answered = await chain.respondChallenge(challengeId, Buffer.concat(parts), proof);
     return answered.segmentIndex;
   }
 
-  /** Polls until the seed block is mined and the index is known. */
-  async #segmentIndex(challengeId: bigint): Promise<bigint> {
-    for (;;) {
-      try {
-        return await this.#options.chain.segmentIndex(challengeId);
-      } catch (error) {
-        if (!(error instanceof ChainRevertError && error.errorName === "SeedNotReady") || this.#stopped) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.#options.pollMs ?? 500));
+  /** The storage tree of a model version, checked against the segment count the chain committed. */
+  async #treeOf(modelId: bigint, version: number): Promise<{ tree: StorageTree; manifestCid: string }> {
+    const v = await this.#options.chain.version(modelId, version);
+    if (v === null) throw new Error(`model ${modelId} has no version ${version}`);
+    const tree = await this.#tree(v.manifestCid);
+    if (tree.segmentCount !== v.segmentCount) {
+      throw new Error(`model ${modelId} version ${version}: stored content has ${tree.segmentCount} segments, chain says ${v.segmentCount}`);
     }
+    return { tree, manifestCid: v.manifestCid };
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
   }
 
   #tree(manifestCid: string): Promise<StorageTree> {

@@ -8,6 +8,7 @@ import { inspect } from "node:util";
 import { network } from "hardhat";
 import { createPublicClient, createWalletClient, custom, getAddress, http, isAddressEqual, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import { challengeCommitment, challengeSegmentIndex } from "../../contracts/challenge-seed.js";
 import { buildStorageTree, storageSegments } from "../../contracts/storage-proof.js";
 import { generateKeyPair } from "../../crypto/index.js";
 import {
@@ -267,32 +268,53 @@ describe("chain client (viem) on Hardhat's in-process EVM", function () {
       error instanceof ChainRevertError && error.errorName === "UnknownModel");
   });
 
-  it("challenges a custodian, which answers with its segment and Merkle proof", async () => {
+  it("challenges a custodian with a committed salt, reveals it, and the custodian answers with its segment and Merkle proof", async () => {
     const challenger = await connect(CHALLENGER);
     const bond = await challenger.contracts.challenges.read.bond();
     const before = await challenger.publicClient.getBalance({ address: deployment.contracts.StorageChallenges });
     const opened = await challenger.challenge(modelId, CUSTODIAN_A.address);
     assert.equal(opened.challengeId, 1n);
     assert.equal(opened.seedBlock, opened.blockNumber + 1n);
+    assert.equal(opened.deadlineBlock, opened.seedBlock + 256n);
+    assert.match(opened.salt, /^0x[0-9a-f]{64}$/);
     assert.equal(await challenger.publicClient.getBalance({ address: deployment.contracts.StorageChallenges }), before + bond);
     assert.deepEqual(await custodianA.challengeInfo(opened.challengeId), {
       modelId, version: 1, custodian: CUSTODIAN_A.address, challenger: CHALLENGER.address, seedBlock: opened.seedBlock,
-      deadlineBlock: opened.deadlineBlock, state: "open", bond,
+      deadlineBlock: opened.deadlineBlock, segmentIndex: null, commitment: challengeCommitment(CHALLENGER.address, opened.salt),
+      state: "committed", bond,
     });
     assert.equal(await custodianA.challengeInfo(99n), null);
     assert.equal((await custodianA.custodianInfo(CUSTODIAN_A.address))?.openChallenges, 1);
+    const refused = (name: string) => (error: unknown) => error instanceof ChainRevertError && error.errorName === name;
+    await assert.rejects(challenger.revealChallenge(opened.challengeId, opened.salt), refused("SeedNotReady"));
 
     await connection.networkHelpers.mine(2);
+    await assert.rejects(custodianA.segmentIndex(opened.challengeId), refused("NotRevealed"));
+    await assert.rejects(challenger.revealChallenge(opened.challengeId, toHex(randomBytes(32))), refused("InvalidReveal"));
+    await assert.rejects(challenger.revealChallenge(opened.challengeId, "0x01"), ChainArgumentError);
+    const revealed = await challenger.revealChallenge(opened.challengeId, opened.salt);
+    const seedHash = (await challenger.publicClient.getBlock({ blockNumber: opened.seedBlock })).hash;
     const index = await custodianA.segmentIndex(opened.challengeId);
-    assert.ok(index < BigInt(storage.segmentCount));
+    assert.equal(index, challengeSegmentIndex(opened.salt, seedHash, opened.challengeId, storage.segmentCount));
+    assert.equal(revealed.segmentIndex, index);
+    assert.equal(revealed.deadlineBlock, revealed.blockNumber + 64n);
+    assert.deepEqual((await custodianA.challengeInfo(opened.challengeId))?.state, "revealed");
     const wrong = segments[(Number(index) + 1) % segments.length]!;
-    await assert.rejects(custodianA.respondChallenge(opened.challengeId, wrong, storage.proof(Number(index))), (error: unknown) =>
-      error instanceof ChainRevertError && error.errorName === "InvalidStorageProof");
+    await assert.rejects(custodianA.respondChallenge(opened.challengeId, wrong, storage.proof(Number(index))), refused("InvalidStorageProof"));
     const answered = await custodianA.respondChallenge(opened.challengeId, segments[Number(index)]!, storage.proof(Number(index)));
     assert.equal(answered.segmentIndex, index);
     assert.equal((await custodianA.challengeInfo(opened.challengeId))?.state, "answered");
-    await assert.rejects(challenger.slashChallenge(opened.challengeId), (error: unknown) =>
-      error instanceof ChainRevertError && error.errorName === "ChallengeNotOpen");
+    await assert.rejects(challenger.slashChallenge(opened.challengeId), refused("ChallengeNotOpen"));
+
+    // A challenge whose salt is never revealed lapses: the custodian is released, not slashed.
+    const forgotten = await challenger.challenge(modelId, CUSTODIAN_A.address);
+    await assert.rejects(challenger.lapseChallenge(forgotten.challengeId), refused("DeadlineNotReached"));
+    await connection.networkHelpers.mine(forgotten.deadlineBlock - forgotten.blockNumber + 1n); // the head is past the deadline
+    await assert.rejects(challenger.revealChallenge(forgotten.challengeId, forgotten.salt), refused("DeadlinePassed"));
+    await assert.rejects(challenger.slashChallenge(forgotten.challengeId), refused("NotRevealed"));
+    await custodianA.lapseChallenge(forgotten.challengeId);
+    assert.equal((await custodianA.challengeInfo(forgotten.challengeId))?.state, "lapsed");
+    assert.equal((await custodianA.custodianInfo(CUSTODIAN_A.address))?.openChallenges, 0);
   });
 
   it("an expired licence makes requestKey fail with LicenseExpired", async () => {

@@ -266,7 +266,7 @@ describe("key custody: 2-of-3 custodians gated by on-chain tickets (Hardhat EVM,
       await world.connection.networkHelpers.mine(2); // the seed block and one after it
       // Until the challenger reveals its salt nobody knows the index, so nothing is answered yet.
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(answered, []);
+      assert.equal(answered.length, 0);
       await challenger.chain.revealChallenge(opened.challengeId, opened.salt);
       const deadline = Date.now() + 20_000;
       while (!answered.includes(opened.challengeId) && errors.length === 0 && Date.now() < deadline) {
