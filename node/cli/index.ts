@@ -8,6 +8,11 @@ import { ModelvaultCryptoError } from "../../crypto/index.js";
 import { NodeError, OutputError } from "../errors.js";
 import { NODE_VERSION } from "../config.js";
 import { processIo, type CliIo } from "./io.js";
+import { chainOptions, collect, common, EXCLUDE_HELP, FORCE_HELP, INCLUDE_HELP, OUTPUT_HELP, PROGRESS_HELP, type CommandGroups } from "./options.js";
+import { registerRegistryCommands } from "./registry-cli.js";
+import { registerOwnerCommands } from "./owner-cli.js";
+import { registerProofCommands } from "./proof-cli.js";
+import { registerOperatorCommands } from "./operator-cli.js";
 import { UsageError } from "./usage-error.js";
 
 // Commands load on use: a client command need not load Helia, libp2p and fastify.
@@ -15,31 +20,6 @@ const nodeCommands = () => import("./node-commands.js");
 const publishCommands = () => import("./publish-command.js");
 const fetchCommands = () => import("./fetch-command.js");
 const custodyCommands = () => import("./custody-commands.js");
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-const OUTPUT_HELP = "where to write the decrypted model: a file for a one-file model, a directory for a directory model";
-const INCLUDE_HELP = "directory models: fetch only files whose path matches this glob (repeatable)";
-const EXCLUDE_HELP = "directory models: skip files whose path matches this glob (repeatable)";
-const FORCE_HELP = "overwrite an existing output";
-const PROGRESS_HELP = "bar (default on a terminal), json (one line per update on stderr) or none";
-
-/** --json, --api, --config, --data-dir: accepted by every command. */
-function common(command: Command): Command {
-  return command
-    .option("--json", "print one JSON object on stdout (no progress bar)")
-    .option("--api <url>", "the node's API (default: from the config, http://127.0.0.1:5480)")
-    .option("--config <file>", "config file (default: <data dir>/config.json)")
-    .option("--data-dir <dir>", "data dir (default: ~/.modelvault, or MODELVAULT_DATA_DIR)");
-}
-
-/** --rpc-url, --deployment, --confirmations: for commands that use the chain. */
-function chainOptions(command: Command): Command {
-  return command
-    .option("--rpc-url <url>", "EVM JSON-RPC endpoint (default: chain.rpcUrl of the config, or MODELVAULT_RPC_URL)")
-    .option("--deployment <file>", "contract deployment JSON (default: deployments/<chainId>.json)")
-    .option("--confirmations <n>", "blocks a ticket or transaction needs before it counts (default 1)");
-}
 
 function program(io: CliIo): Command {
   const root = new Command("modelvault")
@@ -138,7 +118,16 @@ function program(io: CliIo): Command {
     .option("--timeout <ms>", "for add: give up when no peer sends data for this long")
     .action(async (action, cid, options) => (await import("./pins-command.js")).pinsCommand(action, cid, options, io));
 
-  for (const command of [root, ...root.commands, ...node.commands, ...custodian.commands]) command.exitOverride();
+  const groups: CommandGroups = {
+    root,
+    node,
+    custodian,
+    model: root.command("model").description("one registered model: info, history, terms, status, verifier"),
+    licence: root.command("licence").description("licences of a model: grant, revoke"),
+  };
+  for (const register of [registerRegistryCommands, registerOwnerCommands, registerProofCommands, registerOperatorCommands]) register(groups, io);
+  const everyCommand = (command: Command): Command[] => [command, ...command.commands.flatMap(everyCommand)];
+  for (const command of everyCommand(root)) command.exitOverride();
   return root;
 }
 
