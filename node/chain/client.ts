@@ -140,6 +140,9 @@ function contractsOf(deployment: Deployment, client: ChainPublicClient) {
 /** Read-only typed handles (viem getContract) of the deployed set; writes go through the client's methods. */
 export type ChainContracts = ReturnType<typeof contractsOf>;
 
+/** The contracts `write` can call. */
+export type WritableContract = keyof ChainContracts;
+
 export interface ChainClient {
   readonly publicClient: ChainPublicClient;
   /** Present when the client was given an account. */
@@ -200,6 +203,13 @@ export interface ChainClient {
   stakeLicensee(modelId: bigint, amount: bigint): Promise<TxResult & { total: bigint }>;
 
   followEvents<C extends FollowableContract, E extends FollowedEventName<C>>(options: FollowEventsOptions<C, E>): EventFollower;
+  /**
+   * Any state-changing call of the deployment's contracts, from the client's account: simulated
+   * first (a revert comes back as its typed error, nothing is sent), sent, and confirmed like the
+   * named methods above, which are shortcuts over the same path. Modules of further calls
+   * (node/chain/*.ts) build on this rather than growing this client.
+   */
+  write(contract: WritableContract, functionName: string, args: readonly unknown[], options?: { value?: bigint }): Promise<TxResult & { receipt: TransactionReceipt }>;
   /** Closes a WebSocket connection (a no-op over HTTP); stop followers first. */
   close(): Promise<void>;
 }
@@ -671,6 +681,20 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
           mapError: (error) => fail(error, "eth_getLogs"),
         },
       );
+    },
+
+    async write(contract, functionName, args, options = {}) {
+      const handle = contracts[contract];
+      if (handle === null) throw new ChainConfigError(`the deployment has no ${contract} contract`, { field: `contracts.${contract}` });
+      if (options.value !== undefined) uint(options.value, "value");
+      const receipt = await transact(functionName, async (wallet, from) => {
+        const { request } = await publicClient.simulateContract({
+          address: handle.address, abi: handle.abi as Abi, functionName, args: [...args], account: from,
+          ...(options.value === undefined ? {} : { value: options.value }),
+        } as never);
+        return wallet.writeContract(request as never);
+      });
+      return { ...txOf(receipt), receipt };
     },
 
     async close() {

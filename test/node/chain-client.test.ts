@@ -257,6 +257,19 @@ describe("chain client (viem) on Hardhat's in-process EVM", function () {
     assert.equal((await owner.licenseOf(modelId, account(6).address))?.revoked, true);
   });
 
+  it("write: any contract call, simulated first (a revert is typed, nothing is sent), then confirmed", async () => {
+    const stranger = await connect(account(7));
+    await assert.rejects(stranger.write("vault", "pause", [modelId]), (error: unknown) =>
+      error instanceof ChainRevertError && error.errorName === "NotModelOwner");
+    const paused = await owner.write("vault", "pause", [modelId]);
+    assert.equal(paused.receipt.status, "success");
+    assert.equal(paused.txHash, paused.receipt.transactionHash);
+    assert.equal((await owner.modelState(modelId))?.status, "paused");
+    await owner.write("vault", "unpause", [modelId]);
+    assert.equal((await owner.modelState(modelId))?.status, "active");
+    await assert.rejects(stranger.write("vault", "noSuchFunction", []), /noSuchFunction/);
+  });
+
   it("a licensee stakes towards a model's minimum stake", async () => {
     const staked = await licensee.stakeLicensee(modelId, 12345n);
     assert.equal(staked.total, 12345n);
