@@ -5,12 +5,13 @@
  * decrypting here: neither the key nor a share ever passes through the node.
  */
 import { CID } from "multiformats/cid";
-import { hexToBytes, parseEther, type Address, type Hex } from "viem";
+import { hexToBytes, type Address, type Hex } from "viem";
 import { generateKeyPair } from "../../crypto/index.js";
 import { connectChain } from "../chain/index.js";
 import { apiUrlOf, loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { collectKey, custodianGateways, custodianPeers } from "../custody/licensee.js";
+import { parseAmount } from "./amounts.js";
 import { loadIdentity, resolvePassword } from "./identity.js";
 import { checkFileOutput, type DirectoryOutput, type DirectoryOutputResult } from "../models/directory-output.js";
 import { isDirectoryManifest, type DirectoryManifest, type SignedManifest } from "../models/manifest.js";
@@ -27,8 +28,8 @@ export interface ChainCliOptions extends CommonOptions {
   passwordFile?: string;
 }
 
-/** The node's identity and a chain client sending from it. */
-async function chainWithIdentity(options: ChainCliOptions, io: CliIo) {
+/** The node's identity and a chain client sending from it (commands that send transactions). */
+export async function chainWithIdentity(options: ChainCliOptions, io: CliIo) {
   const flags: ConfigFlags = {
     config: options.config,
     dataDir: options.dataDir,
@@ -43,7 +44,7 @@ async function chainWithIdentity(options: ChainCliOptions, io: CliIo) {
   return { config, identity, chain };
 }
 
-function modelIdOf(text: string): bigint {
+export function modelIdOf(text: string): bigint {
   if (!/^[1-9][0-9]{0,76}$/.test(text)) throw new UsageError(`the model id is a positive integer, got ${JSON.stringify(text.slice(0, 80))}`);
   return BigInt(text);
 }
@@ -165,12 +166,7 @@ export interface RegisterCustodianOptions extends ChainCliOptions {
 
 /** Registers this node as a custodian: its public key, its API as endpoint, and a stake. */
 export async function custodianRegisterCommand(options: RegisterCustodianOptions, io: CliIo): Promise<void> {
-  let stake: bigint;
-  try {
-    stake = /^[0-9]+$/.test(options.stake) ? BigInt(options.stake) : parseEther(options.stake.replace(/\s*eth$/i, ""));
-  } catch {
-    throw new UsageError(`--stake is wei (e.g. 100000000000000000) or ether (e.g. 0.1eth), got ${JSON.stringify(options.stake)}`);
-  }
+  const stake = parseAmount(options.stake, "--stake");
   const { chain, identity, config } = await chainWithIdentity(options, io);
   const endpoint = options.endpoint ?? apiUrlOf(config);
   const existing = await chain.custodianInfo(identity.address);
