@@ -24,6 +24,7 @@ import {
 import { custodianRegistryAbi } from "../contracts/abi/CustodianRegistry.js";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
 import { proofAttestationsAbi } from "../contracts/abi/ProofAttestations.js";
+import { fileKey } from "../crypto/directory.js";
 import { constantTimeEqual } from "./bytes.js";
 import { collectShares, type CustodyDomain } from "./custody.js";
 import { keyCommitment } from "./derive.js";
@@ -143,6 +144,8 @@ export interface FetchModelOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { plaintextBytes: number; totalBytes: number }) => void;
+  /** A directory model: the path of the one file to read (e.g. "config.json"); required for one. */
+  file?: string;
 }
 
 export interface AccessOptions extends Omit<FetchModelOptions, "expectedOwner"> {
@@ -419,7 +422,7 @@ export function createModelvaultClient<
     /** Fetches the sealed content through the node, checks and decrypts every segment here. */
     async fetchModel(manifestCid: string | CID, key: Uint8Array, options: FetchModelOptions = {}): Promise<Uint8Array> {
       const signed = await client.getManifest(manifestCid, options);
-      return collectPlaintext(signed.manifest, await openContent(signed.manifest, key, options));
+      return collectPlaintext(await openContent(signed.manifest, key, options));
     },
 
     /**
@@ -429,7 +432,7 @@ export function createModelvaultClient<
      */
     async fetchModelStream(manifestCid: string | CID, key: Uint8Array, options: FetchModelOptions = {}): Promise<{ manifest: Manifest; stream: ReadableStream<Uint8Array> }> {
       const signed = await client.getManifest(manifestCid, options);
-      const plaintext = await openContent(signed.manifest, key, options);
+      const { plaintext } = await openContent(signed.manifest, key, options);
       return { manifest: signed.manifest, stream: toReadableStream(plaintext) };
     },
 
@@ -442,7 +445,7 @@ export function createModelvaultClient<
       try {
         const collected = await client.collectKey({ modelId, ticket, timeoutMs: options.custodianTimeoutMs, signal: options.signal });
         try {
-          const data = await collectPlaintext(collected.manifest, await openContent(collected.manifest, collected.key, options));
+          const data = await collectPlaintext(await openContent(collected.manifest, collected.key, options));
           return { data, manifestCid: collected.manifestCid, manifest: collected.manifest, version: ticket.version, ticketId: ticket.ticketId, ...(purchase ? { purchase } : {}) };
         } finally {
           collected.key.fill(0);
@@ -531,20 +534,32 @@ export function createModelvaultClient<
     return info.endpoint;
   }
 
-  /** Checks the key against the manifest, then opens the content and returns its decrypting iterator. */
-  async function openContent(manifest: Manifest, key: Uint8Array, options: FetchModelOptions): Promise<AsyncGenerator<Uint8Array, void, undefined>> {
+  /**
+   * Checks the key against the manifest, then opens the content (a one-file model's, or the file
+   * `options.file` of a directory model, under its per-file key) and returns its decrypting iterator.
+   */
+  async function openContent(manifest: Manifest, key: Uint8Array, options: FetchModelOptions): Promise<OpenedContent> {
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new SdkError("INVALID_ARGUMENT", "key must be 32 bytes");
     if (!constantTimeEqual(keyCommitment(key), hexToBytes(manifest.keyCommitment))) {
       throw new SdkError("WRONG_KEY", "the key does not match the manifest's key commitment");
     }
-    if (isDirectoryManifest(manifest)) throw new SdkError("NOT_A_FILE", "a directory model: open one of its files");
-    const response = await request(fetchFn, nodeUrl, `v1/content/${manifest.content}`, {
+    let stream = { cid: manifest.content, key, total: manifest.plaintextSize };
+    if (isDirectoryManifest(manifest)) {
+      if (options.file === undefined) throw new SdkError("NOT_A_FILE", "a directory model: name the file to read with `file`");
+      const file = manifest.files.find((f) => f.path === options.file);
+      if (file === undefined) throw new SdkError("INVALID_ARGUMENT", `the model has no file ${JSON.stringify(options.file.slice(0, 200))}`);
+      stream = { cid: file.cid, key: fileKey(key, file.path), total: file.plaintextSize };
+    } else if (options.file !== undefined) {
+      throw new SdkError("INVALID_ARGUMENT", "a one-file model has no files: leave `file` out");
+    }
+    const response = await request(fetchFn, nodeUrl, `v1/content/${stream.cid}`, {
       query: { timeoutMs: options.timeoutMs?.toString() },
       signal: options.signal,
     });
     if (response.body === null) throw new SdkError("CONTENT_MISMATCH", "the node answered without a body");
     const origin = new URL(nodeUrl).origin;
-    return decryptBody(response.body, origin, manifest, key, options);
+    const plaintext = decryptBody(response.body, origin, manifest, stream.key, stream.total, options);
+    return { total: stream.total, plaintext: stream.key === key ? plaintext : forgetKeyAfter(plaintext, stream.key) };
   }
 
   return client;
@@ -570,14 +585,29 @@ async function* networkChunks(body: ReadableStream<Uint8Array>, origin: string, 
   }
 }
 
+/** Zeroes a derived key once the stream it opens ends, fails or is abandoned. */
+async function* forgetKeyAfter(plaintext: AsyncGenerator<Uint8Array, void, undefined>, key: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  try {
+    yield* plaintext;
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** A sealed stream being read: its plaintext size and its decrypted pieces. */
+interface OpenedContent {
+  total: number;
+  plaintext: AsyncGenerator<Uint8Array, void, undefined>;
+}
+
 async function* decryptBody(
   body: ReadableStream<Uint8Array>,
   origin: string,
   manifest: Manifest,
   key: Uint8Array,
+  total: number,
   options: FetchModelOptions,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const total = manifest.plaintextSize;
   let received = 0;
   for await (const plain of openSealed(networkChunks(body, origin, options.signal), { key, modelId: hexToBytes(manifest.modelId), signal: options.signal })) {
     received += plain.length;
@@ -588,8 +618,8 @@ async function* decryptBody(
   if (received !== total) throw new SdkError("CONTENT_MISMATCH", `content has ${received} bytes, manifest says ${total}`);
 }
 
-async function collectPlaintext(manifest: Manifest, plaintext: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const out = new Uint8Array(manifest.plaintextSize);
+async function collectPlaintext({ total, plaintext }: OpenedContent): Promise<Uint8Array> {
+  const out = new Uint8Array(total);
   let offset = 0;
   for await (const piece of plaintext) {
     out.set(piece, offset); // decryptBody guarantees offset + piece.length <= plaintextSize

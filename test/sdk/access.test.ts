@@ -18,6 +18,7 @@ import { quantizeInput } from "../../zkp/quantize.js";
 import { weightsCommitment as irisCommitment } from "../../zkp/commitment.js";
 import { terminateCurve } from "../../zkp/curve.js";
 import { publishWithCustody, type CustodyPublishResult } from "../../node/custody/owner.js";
+import { publishDirectory } from "../../node/models/publish-directory.js";
 import { createModelvaultClient, groth16Calldata, SdkError, type ModelvaultClient, type SdkErrorCode } from "../../sdk/index.js";
 import { assertBytes } from "../helpers/bytes.js";
 import { CustodyWorld, identityAt } from "../node/fixtures/custody.js";
@@ -144,6 +145,23 @@ describe("sdk: buy, ticket, custodians, fetch and decrypt against a real in-proc
     const again = await local.accessModel(published.chainModelId, { buy: true });
     assert.equal(again.purchase, undefined);
     assertBytes(again.data, model);
+  });
+
+  it("reads one file of a directory model (its per-file key), and says what to do without `file`", async () => {
+    const files = new Map([["config.json", Buffer.from('{"model_type":"gpt2"}')], ["weights/model.safetensors", randomBytes(70_000)]]);
+    const directory = await publishDirectory(world.custodians[0]!.peer, [...files].map(([path, bytes]) => ({ path, source: [bytes] })), {
+      owner: world.owner.identity.account,
+      segmentSize: 16 * 1024 - 16,
+    });
+    const cid = directory.manifestCid.toString();
+    for (const [path, bytes] of files) assertBytes(await sdk.fetchModel(cid, directory.key, { file: path }), bytes, path);
+    const streamed = await sdk.fetchModelStream(cid, directory.key, { file: "weights/model.safetensors" });
+    const pieces: Uint8Array[] = [];
+    for await (const piece of streamed.stream as unknown as AsyncIterable<Uint8Array>) pieces.push(piece);
+    assertBytes(Buffer.concat(pieces), files.get("weights/model.safetensors")!, "streamed");
+    await assertSdkCode(sdk.fetchModel(cid, directory.key), "NOT_A_FILE");
+    await assertSdkCode(sdk.fetchModel(cid, directory.key, { file: "missing.json" }), "INVALID_ARGUMENT");
+    await assertSdkCode(sdk.fetchModel(published.manifestCid.toString(), published.key, { file: "config.json" }), "INVALID_ARGUMENT");
   });
 
   it("fewer than k releases: NOT_ENOUGH_SHARES naming each custodian's refusal", async () => {
