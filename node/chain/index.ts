@@ -44,3 +44,4 @@ export {
   type ChainErrorName,
 } from "./errors.js";
 export { followLogs, MAX_BACKOFF_MS, type EventFollower, type FollowLogsOptions, type LogPosition, type LogSource } from "./follow.js";
+export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";

@@ -61,6 +61,7 @@ function program(io: CliIo): Command {
     .option("--max-uses <n>", "access tickets per licence, 0 = unlimited (with --register)")
     .option("--min-stake <wei>", "licensee stake required for tickets (with --register)")
     .option("--carry-over", "licences stay valid for later versions (with --register)")
+    .option("--owner-secret-file <file>", "with --register/--rotate: the owner secret behind the recorded owner commitment (default: a fresh one, printed once)")
     .option("--progress <mode>", PROGRESS_HELP)
     .action(async (file, options) => (await publishCommands()).publishCommand(file, options, io));
 

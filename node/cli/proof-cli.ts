@@ -1,4 +1,32 @@
-/** Registration of proofs: prove, attest, verify, the model's inference verifier. Placeholder: commands are added by the issue-14 work. */
-import type { RegisterCommands } from "./options.js";
+/** Registration of proofs: prove ownership, verify, attest ownership (actions in proof-commands.ts, loaded on use). */
+import { chainOptions, common, FORCE_HELP, type RegisterCommands } from "./options.js";
 
-export const registerProofCommands: RegisterCommands = () => {};
+const proofCommands = () => import("./proof-commands.js");
+const PASSWORD_HELP = "keystore password from a file (default: MODELVAULT_PASSWORD)";
+
+export const registerProofCommands: RegisterCommands = ({ root }, io) => {
+  const prove = root.command("prove").description("make a zero-knowledge proof file about a registered model");
+  chainOptions(common(prove.command("ownership <modelId>")))
+    .description("prove knowledge of the owner secret behind the model's registered owner commitment, bound to an address (reads the chain only)")
+    .requiredOption("--owner-secret-file <file>", "the owner secret, as publish printed it (first line, decimal)")
+    .requiredOption("-o, --output <file>", "where to write the proof file (JSON, docs/ZK.md)")
+    .option("--weights <path>", "the model's safetensors file or directory: refuse unless it commits to the registered weights commitment")
+    .option("--claimant <address>", "the address the proof is bound to, who may attest it (default: this node's address)")
+    .option("--nonce <n>", "the proof's one-time nonce (default: random)")
+    .option("--force", FORCE_HELP)
+    .action(async (modelId, options) => (await proofCommands()).proveOwnershipCommand(modelId, options, io));
+
+  chainOptions(common(root.command("verify <file>")))
+    .description("check a proof file (ownership or inference) against the commitments the chain registered for the model; exit 0 valid, 1 invalid")
+    .requiredOption("--model <modelId>", "the model the proof must be about")
+    .option("--version <n>", "the version whose commitments to check against (default: the current one)")
+    .option("--on-chain", "verify through the deployed verifier contracts (eth_call, no transaction) instead of the local verification key")
+    .option("--claimant <address>", "ownership: also require the proof to be bound to this address")
+    .action(async (file, options) => (await proofCommands()).verifyCommand(file, options, io));
+
+  const attest = root.command("attest").description("record a proof on chain (ProofAttestations), from this node's account");
+  chainOptions(common(attest.command("ownership <file>")))
+    .description("attest an ownership proof file bound to this node's address, for the model's current version")
+    .option("--password-file <file>", PASSWORD_HELP)
+    .action(async (file, options) => (await proofCommands()).attestOwnershipCommand(file, options, io));
+};

@@ -27,6 +27,8 @@ export interface PublishCliOptions extends CommonOptions, ProgressOptions {
   maxUses?: string;
   minStake?: string;
   carryOver?: boolean;
+  /** With --register/--rotate: the owner secret (a decimal field element) behind the owner commitment. */
+  ownerSecretFile?: string;
 }
 
 /** What POST /v1/models answers (plus `files` for a directory). */
@@ -41,17 +43,22 @@ interface PublishAnswer {
   version?: number;
   txHash?: string;
   replayed?: boolean;
+  ownerCommitment?: string;
+  /** Only when the node generated it (no --owner-secret-file): shown once. */
+  ownerSecret?: string;
+  ownerSecretWarning?: string;
 }
 
 export async function publishCommand(path: string, options: PublishCliOptions, io: CliIo): Promise<void> {
   const client = await apiClientFor(options, io);
+  const ownerSecret = await readOwnerSecretOption(options);
   let info;
   try {
     info = await stat(path);
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
-  if (info.isDirectory()) return publishDirectoryCommand(client, path, options, io);
+  if (info.isDirectory()) return publishDirectoryCommand(client, path, options, io, ownerSecret);
   if (!info.isFile()) throw new UsageError(`${path} is not a file or a directory`);
   const size = info.size;
   // A registering publish names itself by its content and parameters, so running the same
@@ -63,7 +70,7 @@ export async function publishCommand(path: string, options: PublishCliOptions, i
   body.on("data", (chunk) => progress.update((sent += chunk.length)));
   let result: PublishAnswer;
   try {
-    result = await post(client, options, body, { "content-type": "application/octet-stream", "content-length": String(size) }, idempotencyKey);
+    result = await post(client, options, body, { "content-type": "application/octet-stream", "content-length": String(size) }, idempotencyKey, ownerSecret);
   } finally {
     progress.stop();
     body.destroy();
@@ -73,14 +80,14 @@ export async function publishCommand(path: string, options: PublishCliOptions, i
 }
 
 /** A directory as one version: walked and checked first, then streamed as a tar. */
-async function publishDirectoryCommand(client: ApiClient, dir: string, options: PublishCliOptions, io: CliIo): Promise<void> {
+async function publishDirectoryCommand(client: ApiClient, dir: string, options: PublishCliOptions, io: CliIo, ownerSecret: string | undefined): Promise<void> {
   const walk = await walkModelDirectory(dir); // every path checked before anything is sent
   const idempotencyKey = registering(options) ? await directoryIdempotencyKey(walk, parametersOf(options)) : undefined;
   const progress = progressBar(io, options, "publish", walk.totalBytes);
   const upload = tarUpload(walk, (done, file) => progress.update(done, { file }));
   let result: PublishAnswer;
   try {
-    result = await post(client, options, upload.body, { "content-type": "application/x-tar" }, idempotencyKey);
+    result = await post(client, options, upload.body, { "content-type": "application/x-tar" }, idempotencyKey, ownerSecret);
   } catch (error) {
     throw upload.failure() ?? error; // a file that changed explains a cut upload better
   } finally {
@@ -102,11 +109,26 @@ const registering = (options: PublishCliOptions) => options.register === true ||
 
 /** The options that shape a publish (what its Idempotency-Key covers besides the content). */
 function parametersOf(options: PublishCliOptions) {
-  const { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver } = options;
-  return { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver };
+  const { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver, ownerSecretFile } = options;
+  return { name, segmentSize, weightsCommitment, custodians, threshold, register, rotate, price, duration, maxUses, minStake, carryOver, ownerSecretFile };
 }
 
-function post(client: ApiClient, options: PublishCliOptions, body: Readable, headers: Record<string, string>, idempotencyKey: string | undefined) {
+/** --owner-secret-file: its first line, a decimal field element (checked by the node too). */
+async function readOwnerSecretOption(options: PublishCliOptions): Promise<string | undefined> {
+  if (options.ownerSecretFile === undefined) return undefined;
+  if (!registering(options)) throw new UsageError("--owner-secret-file goes with --register or --rotate: the owner commitment is recorded on chain");
+  const { readOwnerSecret } = await import("./owner-secret.js");
+  return (await readOwnerSecret(options.ownerSecretFile)).toString();
+}
+
+function post(
+  client: ApiClient,
+  options: PublishCliOptions,
+  body: Readable,
+  headers: Record<string, string>,
+  idempotencyKey: string | undefined,
+  ownerSecret: string | undefined,
+) {
   return client.json<PublishAnswer>({
     method: "POST",
     path: "/v1/models",
@@ -124,7 +146,11 @@ function post(client: ApiClient, options: PublishCliOptions, body: Readable, hea
       minStake: options.minStake,
       carryOver: options.carryOver ? "true" : undefined,
     },
-    headers: { ...headers, ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }) },
+    headers: {
+      ...headers,
+      ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }),
+      ...(ownerSecret === undefined ? {} : { "owner-secret": ownerSecret }),
+    },
     body,
   });
 }
@@ -142,10 +168,13 @@ function printAnswer(io: CliIo, result: PublishAnswer, details: [string, string]
     ["manifest CID", result.manifestCid],
     ["content CID", result.contentCid],
     ...(result.modelId === undefined ? [] : [["model", `${result.modelId} version ${result.version} (tx ${result.txHash})`] as [string, string]]),
+    ...(result.ownerCommitment === undefined ? [] : [["owner commitment", result.ownerCommitment] as [string, string]]),
+    ...(result.ownerSecret === undefined ? [] : [["owner secret", result.ownerSecret] as [string, string]]),
     ["key", result.key],
     ...details,
   ]);
   io.stderr.write(`WARNING: ${result.keyWarning}\n`);
+  if (result.ownerSecretWarning !== undefined) io.stderr.write(`WARNING: ${result.ownerSecretWarning}\n`);
 }
 
 /** sha256 over the file and the parameters that shape the publish. */

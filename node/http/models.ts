@@ -10,6 +10,8 @@ import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../storage/pins.js";
 import { publish } from "../models/publish.js";
 import { publishDirectory } from "../models/publish-directory.js";
+import { FIELD_P } from "../../zkp/field.js";
+import type { ChainClient } from "../chain/index.js";
 import { clientGone, withDeadline, type ApiContext } from "./context.js";
 import { TAR_CONTENT_TYPE, tarEntries } from "./directory-upload.js";
 import { ApiError } from "./errors.js";
@@ -109,7 +111,11 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       };
       if (query.register || query.rotate !== undefined) {
         const idempotencyKey = idempotencyKeyOf(request.headers["idempotency-key"]);
-        return await registered(ctx, content, readToEnd, common, query, reply, idempotencyKey);
+        const ownerSecret = ownerSecretOf(request.headers["owner-secret"]);
+        return await registered(ctx, content, readToEnd, common, query, reply, idempotencyKey, ownerSecret);
+      }
+      if (request.headers["owner-secret"] !== undefined) {
+        throw new ApiError(400, "VALIDATION_FAILED", "Owner-Secret is for a registering publish (register=true or rotate=ID): the owner commitment is recorded on chain");
       }
       const options = {
         ...common,
@@ -158,6 +164,33 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | undef
   return header;
 }
 
+export const OWNER_SECRET_WARNING =
+  "The owner secret is returned once and not kept by the node: store it safely (e.g. in a file for `modelvault prove ownership --owner-secret-file`). Without it no ownership proof of this version can be made.";
+
+/** The Owner-Secret header of a registering publish: a decimal field element, 1 .. p-1. */
+function ownerSecretOf(header: string | string[] | undefined): bigint | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== "string" || !/^[0-9]{1,78}$/.test(header.trim()) || BigInt(header.trim()) === 0n || BigInt(header.trim()) >= FIELD_P) {
+    throw new ApiError(400, "VALIDATION_FAILED", "Owner-Secret must be a decimal field element, 1 .. p-1 (BN254)");
+  }
+  return BigInt(header.trim());
+}
+
+/**
+ * ownerCommitment = Poseidon(weightsCommitment, ownerSecret) over the weights commitment the
+ * version will register: the query's, else (rotation) the current version's, else 0.
+ */
+async function ownerCommitmentFor(chain: ChainClient, query: z.output<typeof publishQuery>, ownerSecret: bigint): Promise<bigint> {
+  let weights = query.weightsCommitment === undefined ? 0n : BigInt(query.weightsCommitment);
+  if (query.weightsCommitment === undefined && query.rotate !== undefined) {
+    const state = await chain.modelState(query.rotate);
+    const current = state === null ? null : await chain.version(query.rotate, state.version);
+    weights = current?.weightsCommitment ?? 0n;
+  }
+  const { ownerCommitment } = await import("../../zkp/ownership.js"); // loads Poseidon only when needed
+  return ownerCommitment(weights, ownerSecret);
+}
+
 /** Publish with custody: shares to the custodians, then registerModel (or publishVersion). */
 async function registered(
   ctx: ApiContext,
@@ -167,6 +200,7 @@ async function registered(
   query: z.output<typeof publishQuery>,
   reply: FastifyReply,
   idempotencyKey: string | undefined,
+  givenOwnerSecret: bigint | undefined,
 ) {
   const chain = ctx.chain;
   if (chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to register models");
@@ -201,9 +235,13 @@ async function registered(
     }
   }
 
+  // The owner secret: the client's, else a fresh one answered once (never logged or kept).
+  const ownerSecret = givenOwnerSecret ?? (await import("../../zkp/ownership.js")).randomOwnerSecret();
+  const ownerCommitment = await ownerCommitmentFor(chain, query, ownerSecret);
   const options = {
     ...common,
     chain,
+    ownerCommitment,
     // Recorded before any share leaves or any transaction is sent.
     beforeDeposit: async (manifestCid: string) => journal?.put(idempotencyKey!, { manifestCid, ...(rotating === undefined ? {} : { rotating }) }),
   };
@@ -240,6 +278,8 @@ async function registered(
     version: result.version,
     txHash: result.txHash,
     custodians: result.receipts.map((r) => r.custodian),
+    ownerCommitment: ownerCommitment.toString(),
+    ...(givenOwnerSecret === undefined ? { ownerSecret: ownerSecret.toString(), ownerSecretWarning: OWNER_SECRET_WARNING } : {}),
     key,
     keyWarning,
   };

@@ -1,0 +1,172 @@
+/**
+ * `modelvault prove ownership`, `verify` and `attest ownership`: proof files (docs/ZK.md) made
+ * and checked against the chain's registered commitments (node/chain/proofs.ts). prove and
+ * verify only read the chain (no keystore); attest sends from this node's account.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { getAddress, isAddress, type Address } from "viem";
+import { connectChain, type ChainClient } from "../chain/index.js";
+import { attestOwnershipFile, parseProofFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
+import { loadConfig, type ConfigFlags } from "../config.js";
+import { ConfigError, NodeError } from "../errors.js";
+import { checkFileOutput } from "../models/directory-output.js";
+import type { ChainCliOptions } from "./custody-commands.js";
+import { identityPath, loadIdentity, resolvePassword } from "./identity.js";
+import { printJson, printLines, type CliIo } from "./io.js";
+import { readOwnerSecret } from "./owner-secret.js";
+import { UsageError } from "./usage-error.js";
+
+/** The proof did not verify: the verdict is on stdout, this ends the command with exit 1. */
+export class ProofInvalidError extends NodeError {
+  constructor(reason: string) {
+    super("PROOF_INVALID", `the proof is invalid: ${reason}`);
+  }
+}
+
+async function chainFor(options: ChainCliOptions, io: CliIo, withAccount: boolean): Promise<ChainClient> {
+  const flags: ConfigFlags = { config: options.config, dataDir: options.dataDir, rpcUrl: options.rpcUrl, deployment: options.deployment, confirmations: options.confirmations };
+  const config = await loadConfig({ flags, env: io.env });
+  if (config.chain === undefined) throw new ConfigError("no chain configured: pass --rpc-url (or set MODELVAULT_RPC_URL or chain.rpcUrl in the config)");
+  if (!withAccount) return connectChain(config.chain);
+  const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
+  return connectChain(config.chain, { account: identity.account });
+}
+
+const modelIdOf = (text: string): bigint => {
+  if (!/^[1-9][0-9]{0,76}$/.test(text)) throw new UsageError(`the model id is a positive integer, got ${JSON.stringify(text.slice(0, 80))}`);
+  return BigInt(text);
+};
+
+function addressOf(flag: string, text: string): Address {
+  if (!isAddress(text)) throw new UsageError(`${flag} must be an address, got ${JSON.stringify(text.slice(0, 80))}`);
+  return getAddress(text);
+}
+
+/** This node's address, from the keystore's public address hint (no password needed). */
+async function nodeAddress(options: ChainCliOptions, io: CliIo): Promise<Address> {
+  const config = await loadConfig({ flags: { config: options.config, dataDir: options.dataDir }, env: io.env });
+  const path = identityPath(config.dataDir);
+  let address: unknown;
+  try {
+    address = (JSON.parse(await readFile(path, "utf8")) as { address?: unknown }).address;
+  } catch {
+    throw new UsageError(`no node identity at ${path} to bind the proof to: pass --claimant ADDRESS (or run \`modelvault node init\`)`);
+  }
+  if (typeof address !== "string" || !isAddress(address)) throw new UsageError(`the keystore ${path} names no address: pass --claimant ADDRESS`);
+  return getAddress(address);
+}
+
+async function readProofFile(path: string): Promise<ProofFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read the proof file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  return parseProofFile(text);
+}
+
+/** Commands that prove or verify end snarkjs' worker threads, so the process can exit. */
+async function withCurve<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    const { terminateCurve } = await import("../../zkp/curve.js");
+    await terminateCurve();
+  }
+}
+
+export interface ProveOwnershipCliOptions extends ChainCliOptions {
+  ownerSecretFile: string;
+  weights?: string;
+  claimant?: string;
+  nonce?: string;
+  output: string;
+  force?: boolean;
+}
+
+export async function proveOwnershipCommand(modelIdText: string, options: ProveOwnershipCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  if (options.nonce !== undefined && !/^[0-9]{1,76}$/.test(options.nonce)) throw new UsageError("--nonce must be a decimal integer");
+  const claimant = options.claimant === undefined ? await nodeAddress(options, io) : addressOf("--claimant", options.claimant);
+  const ownerSecret = await readOwnerSecret(options.ownerSecretFile);
+  await checkFileOutput(options.output, options);
+  const chain = await chainFor(options, io, false);
+  try {
+    const file = await withCurve(() =>
+      proveOwnershipFile(chain, {
+        modelId,
+        ownerSecret,
+        claimant,
+        ...(options.nonce === undefined ? {} : { nonce: BigInt(options.nonce) }),
+        ...(options.weights === undefined ? {} : { weightsPath: options.weights }),
+      }),
+    );
+    await writeFile(options.output, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    const summary = { output: options.output, kind: file.kind, modelId: file.modelId, version: file.version, prover: file.prover, nonce: file.publicSignals[4]! };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["proof", options.output],
+      ["model", `${file.modelId} version ${file.version}`],
+      ["bound to", file.prover],
+      ["nonce", summary.nonce],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+export interface VerifyCliOptions extends ChainCliOptions {
+  model: string;
+  version?: string;
+  onChain?: boolean;
+  claimant?: string;
+}
+
+export async function verifyCommand(path: string, options: VerifyCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(options.model);
+  if (options.version !== undefined && !/^[1-9][0-9]{0,4}$/.test(options.version)) throw new UsageError("--version must be a version number");
+  const claimant = options.claimant === undefined ? undefined : addressOf("--claimant", options.claimant);
+  const file = await readProofFile(path);
+  const chain = await chainFor(options, io, false);
+  let verdict: ProofVerdict;
+  try {
+    verdict = await withCurve(() =>
+      verifyProofFile(chain, file, {
+        modelId,
+        ...(options.version === undefined ? {} : { version: Number(options.version) }),
+        ...(options.onChain ? { onChain: true } : {}),
+        ...(claimant === undefined ? {} : { claimant }),
+      }),
+    );
+  } finally {
+    await chain.close();
+  }
+  if (options.json) printJson(io, verdict);
+  else {
+    printLines(io, [
+      ["proof", `${verdict.valid ? "VALID" : "INVALID"} ${verdict.kind} proof, ${verdict.method}`],
+      ["model", `${verdict.modelId} version ${verdict.version}`],
+      ...(verdict.claimant === undefined ? [] : [["bound to", verdict.claimant] as [string, string]]),
+      ...(verdict.nonceUsed === undefined ? [] : [["nonce", verdict.nonceUsed ? "already attested" : "unused"] as [string, string]]),
+      ["checks", Object.entries(verdict.checks).map(([name, ok]) => `${name} ${ok ? "ok" : "FAILED"}`).join(", ")],
+    ]);
+  }
+  if (!verdict.valid) throw new ProofInvalidError(verdict.reason ?? "unknown");
+}
+
+export async function attestOwnershipCommand(path: string, options: ChainCliOptions, io: CliIo): Promise<void> {
+  const file = await readProofFile(path);
+  const chain = await chainFor(options, io, true);
+  try {
+    const result = await attestOwnershipFile(chain, file);
+    const summary = { ...result, blockNumber: Number(result.blockNumber) };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["attested", `ownership of model ${result.modelId} version ${result.version} by ${result.claimant}`],
+      ["tx", `${result.txHash} (block ${result.blockNumber})`],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
