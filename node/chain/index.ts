@@ -44,4 +44,21 @@ export {
   type ChainErrorName,
 } from "./errors.js";
 export { followLogs, MAX_BACKOFF_MS, type EventFollower, type FollowLogsOptions, type LogPosition, type LogSource } from "./follow.js";
+export {
+  acceptOwnership,
+  ActionRefusedError,
+  changeStatus,
+  earningsOf,
+  grantLicence,
+  proposeOwner,
+  revokeLicence,
+  setTerms,
+  withdrawEarnings,
+  type Earnings,
+  type PendingRevenue,
+  type RefusalCode,
+  type SentTx,
+  type Withdrawal,
+} from "./owner-actions.js";
+export { requestUnstake, stakeForModel, stakeInfo, withdrawStake, type StakeInfo } from "./licensee-stake.js";
 export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";
