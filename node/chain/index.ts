@@ -61,4 +61,4 @@ export {
   type Withdrawal,
 } from "./owner-actions.js";
 export { requestUnstake, stakeForModel, stakeInfo, withdrawStake, type StakeInfo } from "./licensee-stake.js";
-export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";
+export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveInferenceOptions, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";

@@ -150,6 +150,53 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
   };
 }
 
+export interface ProveInferenceOptions {
+  modelId: bigint;
+  /** The decrypted model (safetensors file or directory): it must commit to the registered weights commitment. */
+  weightsPath: string;
+  /** The input as real numbers (quantized with the model's spec). */
+  input: readonly number[];
+  /** Who made it (informative). */
+  prover: Address;
+}
+
+/** An inference proof file y = model(x) for the model's current version's weights. */
+export async function proveInferenceFile(chain: ChainClient, options: ProveInferenceOptions): Promise<ProofFile> {
+  const { version, record } = await modelVersion(chain, options.modelId);
+  const [{ loadMlp }, { weightsCommitment }, { quantizeInput }, { proveInference }] = await Promise.all([
+    import("../../zkp/models.js"),
+    import("../../zkp/commitment.js"),
+    import("../../zkp/quantize.js"),
+    import("../../zkp/inference.js"),
+  ]);
+  const model = loadMlp(options.weightsPath);
+  const local = await weightsCommitment(model);
+  if (local !== record.weightsCommitment) {
+    throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${options.weightsPath} commit to ${local}, model ${options.modelId} version ${version} registered ${record.weightsCommitment}`);
+  }
+  if (options.input.length !== model.spec.sizes[0]) throw new ProofError("INPUT_INVALID", `the model takes ${model.spec.sizes[0]} inputs, got ${options.input.length}`);
+  let x: bigint[];
+  try {
+    x = quantizeInput(model.spec, [...options.input]);
+  } catch (error) {
+    throw new ProofError("INPUT_INVALID", `the input does not fit the model's quantization: ${(error as Error).message}`);
+  }
+  const proof = await proveInference(model, x);
+  return {
+    format: PROOF_FORMAT,
+    kind: "inference",
+    circuit: proof.circuit,
+    chainId: chain.chainId,
+    modelId: options.modelId.toString(),
+    version,
+    prover: getAddress(options.prover),
+    publicSignals: proof.publicSignals.map(String),
+    proof: proof.proof,
+    outputs: proof.outputs.map(String),
+    createdAt: new Date().toISOString(),
+  };
+}
+
 export interface VerifyProofOptions {
   modelId: bigint;
   /** Default: the model's current version. */

@@ -1,4 +1,4 @@
-/** Registration of proofs: prove ownership, verify, attest ownership (actions in proof-commands.ts, loaded on use). */
+/** Registration of proofs: prove ownership|inference, verify, attest ownership (actions in proof-commands.ts, loaded on use). */
 import { chainOptions, common, FORCE_HELP, type RegisterCommands } from "./options.js";
 
 const proofCommands = () => import("./proof-commands.js");
@@ -15,6 +15,15 @@ export const registerProofCommands: RegisterCommands = ({ root }, io) => {
     .option("--nonce <n>", "the proof's one-time nonce (default: random)")
     .option("--force", FORCE_HELP)
     .action(async (modelId, options) => (await proofCommands()).proveOwnershipCommand(modelId, options, io));
+
+  chainOptions(common(prove.command("inference <modelId>")))
+    .description("licensee: prove y = model(x) for the registered weights, from the decrypted model (reads the chain only)")
+    .requiredOption("--input <json>", "the input as a JSON array of numbers, e.g. [5.1,3.5,1.4,0.2]")
+    .requiredOption("--weights <path>", "the decrypted model: safetensors file or directory (must commit to the registered weights commitment)")
+    .requiredOption("-o, --output <file>", "where to write the proof file (JSON, docs/ZK.md)")
+    .option("--claimant <address>", "the prover recorded in the file (default: this node's address)")
+    .option("--force", FORCE_HELP)
+    .action(async (modelId, options) => (await proofCommands()).proveInferenceCommand(modelId, options, io));
 
   chainOptions(common(root.command("verify <file>")))
     .description("check a proof file (ownership or inference) against the commitments the chain registered for the model; exit 0 valid, 1 invalid")

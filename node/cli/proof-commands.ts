@@ -6,7 +6,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { getAddress, isAddress, type Address } from "viem";
 import { connectChain, type ChainClient } from "../chain/index.js";
-import { attestOwnershipFile, parseProofFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
+import { attestOwnershipFile, parseProofFile, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError, NodeError } from "../errors.js";
 import { checkFileOutput } from "../models/directory-output.js";
@@ -110,6 +110,43 @@ export async function proveOwnershipCommand(modelIdText: string, options: ProveO
       ["model", `${file.modelId} version ${file.version}`],
       ["bound to", file.prover],
       ["nonce", summary.nonce],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+export interface ProveInferenceCliOptions extends ChainCliOptions {
+  input: string;
+  weights: string;
+  claimant?: string;
+  output: string;
+  force?: boolean;
+}
+
+export async function proveInferenceCommand(modelIdText: string, options: ProveInferenceCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  let input: unknown;
+  try {
+    input = JSON.parse(options.input);
+  } catch {
+    input = undefined;
+  }
+  if (!Array.isArray(input) || input.length === 0 || !input.every((v) => typeof v === "number" && Number.isFinite(v))) {
+    throw new UsageError("--input must be a JSON array of numbers, e.g. [5.1,3.5,1.4,0.2]");
+  }
+  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => "0x0000000000000000000000000000000000000000" as Address) : addressOf("--claimant", options.claimant);
+  await checkFileOutput(options.output, options);
+  const chain = await chainFor(options, io, false);
+  try {
+    const file = await withCurve(() => proveInferenceFile(chain, { modelId, weightsPath: options.weights, input: input as number[], prover }));
+    await writeFile(options.output, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    const summary = { output: options.output, kind: file.kind, circuit: file.circuit, modelId: file.modelId, version: file.version, outputs: file.outputs! };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["proof", options.output],
+      ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
+      ["outputs", file.outputs!.join(", ")],
     ]);
   } finally {
     await chain.close();

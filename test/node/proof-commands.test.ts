@@ -215,6 +215,30 @@ describe("proofs from the command line: owner commitment at publish, prove owner
     assert.equal(malformed.error().code, "PROOF_FILE_INVALID");
   });
 
+  it("prove inference writes a proof for the registered weights; verify checks it off chain, refuses a forged output and --on-chain without a verifier", async () => {
+    const out = join(dir, "inference.json");
+    const args = (extra: string[]) => ["prove", "inference", firstModel.toString(), "--input", "[6.7,3.0,5.2,2.3]", "-o", out, "--data-dir", ownerDir, ...chainArgs, "--json", ...extra];
+    const badInput = await cli(args(["--weights", IRIS_MODEL_PATH, "--input", "[1,2]"]));
+    assert.equal(badInput.error().code, "INPUT_INVALID");
+    const proved = await cli(args(["--weights", IRIS_MODEL_PATH]));
+    assert.equal(proved.code, 0, proved.io.err);
+    assert.equal(proved.json()!.circuit, "inference_4_16_3");
+    const verified = await cli(["verify", out, "--model", firstModel.toString(), ...chainArgs, "--json"]);
+    assert.equal(verified.code, 0, verified.io.err);
+    assert.equal(verified.json()!.kind, "inference");
+
+    const file = JSON.parse(await readFile(out, "utf8")) as { publicSignals: string[] };
+    file.publicSignals[2] = (BigInt(file.publicSignals[2]!) + 1n).toString();
+    const forged = join(dir, "forged-inference.json");
+    await writeFile(forged, JSON.stringify(file));
+    const refused = await cli(["verify", forged, "--model", firstModel.toString(), ...chainArgs, "--json"]);
+    assert.equal(refused.code, 1);
+    assert.equal((refused.json()!.checks as Record<string, boolean>).proof, false);
+    const noVerifier = await cli(["verify", out, "--model", firstModel.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(noVerifier.code, 1);
+    assert.equal(noVerifier.error().code, "NO_INFERENCE_VERIFIER");
+  });
+
   it("attest ownership records the attestation from the claimant's account, once; nobody else can send it", async () => {
     const stranger = await initNode("stranger");
     const refused = await cli(["attest", "ownership", proofFile, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
