@@ -50,6 +50,12 @@ interface PublishAnswer {
 }
 
 export async function publishCommand(path: string, options: PublishCliOptions, io: CliIo): Promise<void> {
+  // A rotation keeps the model's terms (publishVersion does not touch them): refuse rather than ignore them.
+  const terms = ([["--price", options.price], ["--duration", options.duration], ["--max-uses", options.maxUses], ["--min-stake", options.minStake], ["--carry-over", options.carryOver]] as const)
+    .filter(([, value]) => value !== undefined).map(([flag]) => flag);
+  if (options.rotate !== undefined && terms.length > 0) {
+    throw new UsageError(`${terms.join(", ")}: a rotation keeps the model's terms; change them with \`modelvault model terms ${options.rotate} ${terms[0]} …\``);
+  }
   const client = await apiClientFor(options, io);
   const ownerSecret = await readOwnerSecretOption(options);
   let info;

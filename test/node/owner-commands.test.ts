@@ -313,6 +313,9 @@ describe("owner and licensee commands: terms, pause, retire, transfer, grant/rev
       };
       const first = await publish([v1, "--register", "--custodians", world.custodianAddresses.join(","), "--threshold", "2", "--price", "1234", "--max-uses", "4"]);
       const terms = await world.licensee.chain.terms(BigInt(first.modelId));
+      const withTerms = new MemoryIo({});
+      assert.equal(await run(["publish", v2, "--rotate", first.modelId, "--price", "5", "--api", api.url], withTerms), 2, "terms are not silently ignored");
+      assert.match(withTerms.err, /--price: a rotation keeps the model's terms; change them with `modelvault model terms \d+ --price …`/);
       const rotated = await publish([v2, "--rotate", first.modelId]);
       assert.deepEqual([rotated.modelId, rotated.version], [first.modelId, 2]);
       const [one, two] = await Promise.all([1, 2].map((v) => world.licensee.chain.version(BigInt(first.modelId), v)));
