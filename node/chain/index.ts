@@ -45,6 +45,21 @@ export {
 } from "./errors.js";
 export { followLogs, MAX_BACKOFF_MS, type EventFollower, type FollowLogsOptions, type LogPosition, type LogSource } from "./follow.js";
 export {
+  licencesOf,
+  listModels,
+  modelHistory,
+  modelInfo,
+  UnknownModelError,
+  type AttestationView,
+  type ModelChallengeRecord,
+  type CustodianView,
+  type HistoryEvent,
+  type LicenceView,
+  type ModelInfo,
+  type ModelSummary,
+  type VersionInfo,
+} from "./registry-views.js";
+export {
   acceptOwnership,
   ActionRefusedError,
   changeStatus,
