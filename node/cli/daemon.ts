@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { NodeIdentity } from "../../crypto/index.js";
 import { connectChain, type ChainClient, type EventFollower } from "../chain/index.js";
 import type { NodeConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { Auditor, type AuditAction } from "../custody/auditor.js";
 import { ChallengeResponder } from "../custody/challenge-responder.js";
 import { Custodian } from "../custody/custodian.js";
 import { PublishJournal } from "../custody/publish-journal.js";
@@ -24,6 +26,8 @@ export interface RunningNode {
   api: RunningApi;
   /** Present when a chain is configured. */
   chain: ChainClient | undefined;
+  /** Present with the audit option. */
+  auditor: Auditor | undefined;
   stop(): Promise<void>;
 }
 
@@ -31,6 +35,15 @@ export interface StartNodeOptions {
   /** Problems of background work (an RPC outage, a failed challenge answer): never fatal. */
   onWarning?: (message: string) => void;
   graceSeconds?: number;
+  /** Run the auditor too (node/custody/auditor.ts): challenges within a bond budget per day. */
+  audit?: {
+    /** Wei per rolling 24 h; default 10 bonds. */
+    budgetPerDay?: bigint;
+    pairs?: number;
+    intervalMs?: number;
+    pollMs?: number;
+    onAction?: (action: AuditAction) => void;
+  };
 }
 
 export async function startNode(config: NodeConfig, identity: NodeIdentity, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -52,6 +65,8 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     let chain: ChainClient | undefined;
     let custodian: Custodian | undefined;
     let journal: PublishJournal | undefined;
+    let auditor: Auditor | undefined;
+    if (options.audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
     if (config.chain !== undefined) {
       chain = await connectChain(config.chain, { account: identity.account });
       journal = await PublishJournal.open(config.dataDir);
@@ -68,6 +83,13 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       const sweep = setInterval(() => void sweepSuperseded(store, peer, grace).catch(onError), SWEEP_INTERVAL_MS);
       sweep.unref();
       cleanups.push(async () => clearInterval(sweep));
+      if (options.audit !== undefined) {
+        const { budgetPerDay, pairs, intervalMs, pollMs, onAction } = options.audit;
+        const budget = budgetPerDay ?? 10n * (await chain.contracts.challenges.read.bond());
+        const running = (auditor = await Auditor.open({ chain, dataDir: config.dataDir, budgetPerDay: budget, pairs, onAction }));
+        running.start({ intervalMs, pollMs });
+        cleanups.push(() => running.stop());
+      }
     }
 
     const api = await startApi({
@@ -84,7 +106,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     // Stopped first: no new requests while the rest shuts down.
     cleanups.push(() => api.close());
     let stopping: Promise<void> | undefined;
-    return { peer, api, chain, stop: () => (stopping ??= stopAll()) };
+    return { peer, api, chain, auditor, stop: () => (stopping ??= stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

@@ -45,6 +45,11 @@ function program(io: CliIo): Command {
     .option("--body-limit <bytes>", "largest accepted upload")
     .option("--fetch-timeout <ms>", "idle timeout of reads from peers")
     .option("--password-file <file>", "keystore password from a file (default: MODELVAULT_PASSWORD)")
+    .option("--audit", "also audit: challenge random (model, custodian) pairs within --audit-budget per day, slash the ones that miss (needs a chain)")
+    .option("--audit-budget <wei>", "with --audit: bond spent per 24 h at most, wei or e.g. 0.1eth (default: 10 bonds)")
+    .option("--audit-pairs <n>", "with --audit: challenges opened per round (default 1)")
+    .addOption(new Option("--audit-interval <seconds>", "with --audit: between rounds (default 3600)").hideHelp())
+    .addOption(new Option("--audit-poll <ms>", "with --audit: between reveal/slash passes (default 5000)").hideHelp())
     .action(async (options) => (await nodeCommands()).nodeStart(options, io));
 
   common(root.command("publish <path>"))

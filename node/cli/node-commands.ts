@@ -2,8 +2,10 @@
 import { once } from "node:events";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { parseAmount, parseCount } from "./amounts.js";
 import { createIdentity, loadIdentity, resolvePassword } from "./identity.js";
 import { printJson, printLines, type CliIo } from "./io.js";
+import { UsageError } from "./usage-error.js";
 
 export interface CommonOptions {
   json?: boolean;
@@ -50,6 +52,28 @@ export interface StartOptions extends CommonOptions {
   rpcUrl?: string;
   deployment?: string;
   confirmations?: string;
+  audit?: boolean;
+  auditBudget?: string;
+  auditPairs?: string;
+  auditInterval?: string;
+  auditPoll?: string;
+}
+
+/** --audit and its options: checked before anything starts. */
+function auditOptionsOf(options: StartOptions, io: CliIo) {
+  const given = [options.auditBudget, options.auditPairs, options.auditInterval, options.auditPoll].some((v) => v !== undefined);
+  if (!options.audit) {
+    if (given) throw new UsageError("--audit-budget, --audit-pairs, --audit-interval and --audit-poll go with --audit");
+    return undefined;
+  }
+  return {
+    ...(options.auditBudget === undefined ? {} : { budgetPerDay: parseAmount(options.auditBudget, "--audit-budget") }),
+    ...(options.auditPairs === undefined ? {} : { pairs: parseCount(options.auditPairs, "--audit-pairs", 1000) }),
+    ...(options.auditInterval === undefined ? {} : { intervalMs: parseCount(options.auditInterval, "--audit-interval", 30 * 86_400) * 1000 }),
+    ...(options.auditPoll === undefined ? {} : { pollMs: parseCount(options.auditPoll, "--audit-poll", 3_600_000) }),
+    // One line per action on stderr, the node's log (JSON lines with --json).
+    onAction: (action: { message: string }) => io.stderr.write(options.json ? `${JSON.stringify({ event: "audit", ...action })}\n` : `${action.message}\n`),
+  };
 }
 
 /** `--api http://host:port` on `node start` is where to listen. */
@@ -66,6 +90,7 @@ function apiBind(api: string | undefined): Pick<ConfigFlags, "apiHost" | "apiPor
 
 /** Runs the node until SIGINT/SIGTERM (or io.signal), then stops everything. */
 export async function nodeStart(options: StartOptions, io: CliIo): Promise<void> {
+  const audit = auditOptionsOf(options, io);
   const config = await loadConfig({
     flags: {
       config: options.config,
@@ -84,9 +109,13 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
     },
     env: io.env,
   });
+  if (audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
   const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
   const { startNode } = await import("./daemon.js"); // Helia, libp2p, fastify: only here
-  const node = await startNode(config, identity, { onWarning: (message) => io.stderr.write(`warning: ${message}\n`) });
+  const node = await startNode(config, identity, {
+    onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+    ...(audit === undefined ? {} : { audit }),
+  });
   const chain = node.chain === undefined ? undefined : { chainId: node.chain.chainId, vault: node.chain.deployment.contracts.ModelVault };
   const multiaddrs = node.peer.addresses.map(String);
   if (options.json) {
@@ -100,6 +129,7 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       dataDir: config.dataDir,
       chain: chain ?? null,
       custodian: chain !== undefined,
+      audit: node.auditor !== undefined,
     });
   } else {
     io.stdout.write("modelvault node running (Ctrl-C to stop)\n");
@@ -109,7 +139,7 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
       ["API", node.api.url],
       ...multiaddrs.map((a): [string, string] => ["libp2p", a]),
       ["data dir", config.dataDir],
-      ["chain", chain === undefined ? "none (storage only)" : `${chain.chainId}, ModelVault ${chain.vault} (custodian role on)`],
+      ["chain", chain === undefined ? "none (storage only)" : `${chain.chainId}, ModelVault ${chain.vault} (custodian role on${node.auditor === undefined ? "" : ", auditing"})`],
     ]);
   }
 
