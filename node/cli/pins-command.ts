@@ -1,7 +1,7 @@
 /** `modelvault pins [ls]`, `pins add CID`, `pins rm CID`. */
 import { CID } from "multiformats/cid";
-import type { PinInfo } from "../storage/pins.js";
-import { printJson, printLines, type CliIo } from "./io.js";
+import type { PinnedModelInfo } from "../http/pins.js";
+import { printJson, type CliIo } from "./io.js";
 import { apiClientFor } from "./model-client.js";
 import { UsageError } from "./usage-error.js";
 import type { CommonOptions } from "./node-commands.js";
@@ -19,15 +19,31 @@ function checkCid(text: string | undefined): string {
   }
 }
 
+const sizeOf = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+/** One line a pin: CID, why it is pinned, and for a model's manifest its name, version and size. */
+function printPins(io: CliIo, pins: PinnedModelInfo[]): void {
+  const rows = pins.map((pin) => {
+    const kind = String(pin.metadata.kind ?? pin.metadata.source ?? "");
+    const m = pin.model;
+    if (m === undefined) return [pin.cid, kind, "", "", ""];
+    const size = `${sizeOf(m.plaintextSize)}${m.files === undefined ? "" : ` in ${m.files} file${m.files === 1 ? "" : "s"}`}`;
+    return [pin.cid, kind, m.name ?? "(unnamed)", `v${m.version}`, size];
+  });
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) io.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
+}
+
 export async function pinsCommand(action: string | undefined, cidText: string | undefined, options: PinsCliOptions, io: CliIo): Promise<void> {
   const client = await apiClientFor(options, io);
   switch (action ?? "ls") {
     case "ls": {
       if (cidText !== undefined) throw new UsageError("pins ls takes no CID");
-      const { pins } = await client.json<{ pins: PinInfo[] }>({ path: "/v1/pins" });
+      const { pins } = await client.json<{ pins: PinnedModelInfo[] }>({ path: "/v1/pins" });
       if (options.json) printJson(io, { pins });
       else if (pins.length === 0) io.stdout.write("no pins\n");
-      else printLines(io, pins.map((pin): [string, string] => [pin.cid, String(pin.metadata.kind ?? pin.metadata.source ?? "")]));
+      else printPins(io, pins);
       return;
     }
     case "add": {

@@ -1,8 +1,11 @@
 /** GET /v1/pins, POST /v1/pins/:cid (pins recursively, fetching from peers), DELETE /v1/pins/:cid. */
+import * as dagJson from "@ipld/dag-json";
 import type { FastifyInstance } from "fastify";
-import type { CID } from "multiformats/cid";
+import { CID } from "multiformats/cid";
+import { decodeSignedManifest, isDirectoryManifest } from "../models/manifest.js";
+import { localBlockstore, readLocal, type LocalBlockstore } from "../storage/local-blockstore.js";
 import { leafAwareWalker } from "../storage/pin-walker.js";
-import { fetchDag, listPins, removePin } from "../storage/pins.js";
+import { fetchDag, listPins, removePin, type PinInfo } from "../storage/pins.js";
 import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { cidParam, parseInput, readQuery } from "./schemas.js";
@@ -13,7 +16,12 @@ const noQuery = z.object({}).strict();
 export function pinRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get("/v1/pins", async (request, reply) => {
     parseInput(noQuery, request.query, "query");
-    return { pins: await listPins(ctx.peer, clientGone(reply)) };
+    const signal = clientGone(reply);
+    const store = localBlockstore(ctx.peer.helia);
+    const pins = await listPins(ctx.peer, signal);
+    const described: PinnedModelInfo[] = [];
+    for (const pin of pins) described.push(await describePin(store, pin, signal));
+    return { pins: described };
   });
 
   app.post("/v1/pins/:cid", async (request, reply) => {
@@ -60,5 +68,45 @@ async function isPinRoot(ctx: ApiContext, cid: CID, signal: AbortSignal): Promis
   } catch (error) {
     if ((error as Error)?.name === "NotFoundError") return false;
     throw error;
+  }
+}
+
+/** A pin, and what model it is when its root is a manifest the node holds (name, version, sizes). */
+export interface PinnedModelInfo extends PinInfo {
+  model?: {
+    name?: string;
+    version: number;
+    owner: string;
+    kind: "file" | "directory";
+    plaintextSize: number;
+    sealedSize: number;
+    /** Directory models: how many files. */
+    files?: number;
+  };
+}
+
+/** Reads only the local root block: listing never reaches a peer. Not a manifest (or unreadable): the pin as it is. */
+async function describePin(store: LocalBlockstore, pin: PinInfo, signal: AbortSignal): Promise<PinnedModelInfo> {
+  const cid = CID.parse(pin.cid);
+  if (cid.code !== dagJson.code) return pin;
+  try {
+    const bytes = await readLocal(store, cid, signal);
+    if (bytes === undefined) return pin;
+    const { manifest } = await decodeSignedManifest(bytes);
+    return {
+      ...pin,
+      model: {
+        ...(manifest.name === undefined ? {} : { name: manifest.name }),
+        version: manifest.version,
+        owner: manifest.owner,
+        kind: isDirectoryManifest(manifest) ? "directory" : "file",
+        plaintextSize: manifest.plaintextSize,
+        sealedSize: manifest.sealedSize,
+        ...(isDirectoryManifest(manifest) ? { files: manifest.files.length } : {}),
+      },
+    };
+  } catch {
+    if (signal.aborted) throw signal.reason;
+    return pin;
   }
 }

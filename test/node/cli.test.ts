@@ -162,7 +162,12 @@ describe("CLI: publish, fetch and pins against a node started by `node start`", 
     assert.deepEqual(add.io.json(), { cid: published.manifestCid, pinned: true, added: true });
     assert.deepEqual(await ls(), before);
     const text = await cli(["pins", "--api", api]);
-    assert.match(text.io.out, new RegExp(`^${published.manifestCid}\\s+api$`, "m"));
+    // A manifest pin names its model: name, version and size (the root block is read locally).
+    assert.match(text.io.out, new RegExp(`^${published.manifestCid}\\s+api\\s+cli model\\s+v1\\s+39\\.1 KiB$`, "m"));
+    const listed = await cli(["pins", "--api", api, "--json"]);
+    const pin = listed.io.json<{ pins: { cid: string; model?: Record<string, unknown> }[] }>().pins.find((p) => p.cid === published.manifestCid);
+    assert.deepEqual(pin?.model, { name: "cli model", version: 1, owner: address, kind: "file", plaintextSize: 40_000, sealedSize: pin?.model?.sealedSize });
+    assert.ok(Number(pin?.model?.sealedSize) > 40_000);
     assertFailed(await cli(["pins", "frobnicate", "--api", api]), 2, /unknown pins action/);
   });
 
