@@ -76,13 +76,13 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     deployment = await deploySuite(deployer!, publicClient, { custodianMinStake: MIN_STAKE, responseWindow: RESPONSE_WINDOW });
     const transport = custom(connection.provider, { retryCount: 0 });
     const connect = (who?: HDAccount) => createChainClient({ transport, deployment, account: who, pollingIntervalMs: 20 });
-    const [owner, owner2, licensee, licensee2, custodianA, custodianB, challenger] = await Promise.all(
-      [OWNER, OWNER_2, LICENSEE, LICENSEE_2, CUSTODIAN_A, CUSTODIAN_B, CHALLENGER].map(connect),
-    ) as ChainClient[] as [ChainClient, ChainClient, ChainClient, ChainClient, ChainClient, ChainClient, ChainClient];
+    const [owner, owner2, licensee, custodianA, custodianB, challenger] = await Promise.all(
+      [OWNER, OWNER_2, LICENSEE, CUSTODIAN_A, CUSTODIAN_B, CHALLENGER].map(connect),
+    ) as ChainClient[] as [ChainClient, ChainClient, ChainClient, ChainClient, ChainClient, ChainClient];
     reader = await connect();
     const mine = (blocks: bigint) => connection.provider.request({ method: "hardhat_mine", params: [toHex(blocks)] });
 
-    // The story: two models by two owners, new terms, a purchase, a grant, a ticket, a revocation,
+    // The story: two models by two owners, new terms, a purchase, a grant, a ticket, a stake, a revocation,
     // a second version, a challenge answered and one missed and slashed, a pause and a transfer offer.
     await custodianA.registerCustodian(generateKeyPair().publicKey, "http://127.0.0.1:9001", MIN_STAKE);
     await custodianB.registerCustodian(generateKeyPair().publicKey, "http://127.0.0.1:9002", MIN_STAKE);
@@ -92,6 +92,7 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     tx.buy = (await licensee.buy(1n)).txHash;
     tx.grant = (await owner.grant(1n, LICENSEE_2.address, { maxUses: 3 })).txHash;
     tx.ticket = (await licensee.requestKey(1n, generateKeyPair().publicKey)).txHash;
+    tx.stake = (await licensee.stakeLicensee(1n, 1_000n)).txHash;
     tx.revoke = (await owner.revoke(1n, LICENSEE_2.address)).txHash;
     tx.version2 = (await owner.publishVersion(1n, params("bafy-model-one-v2", { weightsCommitment: 33n }))).txHash;
     const answered = await challenger.challenge(1n, CUSTODIAN_A.address);
@@ -176,7 +177,7 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     assert.deepEqual(info.attestations, []);
     const text = new MemoryIo({});
     assert.equal(await run(["model", "info", "1", ...args.filter((a) => a !== "--json")], text), 0, text.err);
-    assert.match(text.out, /^version 2  bafy-model-one-v2  /m);
+    assert.match(text.out, /^version 2 {2}bafy-model-one-v2 {2}/m);
     assert.match(text.out, /weights commitment +33$/m);
   });
 
@@ -186,7 +187,7 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     assert.deepEqual(events.map((e) => [e.event, e.txHash]), [
       ["ModelRegistered", tx.register1], ["TermsUpdated", tx.register1], ["VersionPublished", tx.register1],
       ["TermsUpdated", tx.terms], ["LicensePurchased", tx.buy], ["LicenseGranted", tx.grant], ["KeyRequested", tx.ticket],
-      ["LicenseRevoked", tx.revoke], ["VersionPublished", tx.version2],
+      ["Staked", tx.stake], ["LicenseRevoked", tx.revoke], ["VersionPublished", tx.version2],
       ["ChallengeOpened", tx.challengeA], ["ChallengeRevealed", tx.revealA], ["ChallengeAnswered", tx.respondA],
       ["ChallengeOpened", tx.challengeB], ["ChallengeRevealed", tx.revealB], ["ChallengeSlashed", tx.slashB],
     ]);
@@ -196,6 +197,8 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     assert.deepEqual(by("LicensePurchased").args, { modelId: "1", licensee: LICENSEE.address, version: 1, expiresAt: by("LicensePurchased").time + 86_400, maxUses: 4, price: (2n * PRICE).toString() });
     assert.deepEqual(by("LicenseGranted").args, { modelId: "1", licensee: LICENSEE_2.address, version: 1, expiresAt: 0, maxUses: 3 });
     assert.equal(by("KeyRequested").args.licensee, LICENSEE.address);
+    assert.deepEqual(by("Staked").args, { account: LICENSEE.address, modelId: "1", amount: "1000", total: "1000" });
+    assert.equal(by("Staked").contract, "staking");
     assert.deepEqual(by("LicenseRevoked").args, { modelId: "1", licensee: LICENSEE_2.address });
     assert.equal(by("VersionPublished", 1).args.version, 2);
     assert.equal(by("ChallengeOpened", 1).args.custodian, CUSTODIAN_B.address);
@@ -218,7 +221,7 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     const mine = await cli<Held>(["licences", "--account", LICENSEE.address]);
     assert.equal(mine.account, LICENSEE.address);
     assert.deepEqual(mine.licences.map((l) => [l.modelId, l.version, l.maxUses, l.used, l.usesLeft, l.revoked, l.usable, l.state, l.staked]), [
-      ["1", 1, 4, 1, 3, false, true, "usable", "0"],
+      ["1", 1, 4, 1, 3, false, true, "usable", "1000"],
     ]);
     assert.ok(mine.licences[0]!.expiresAt > 1_600_000_000);
     const revoked = await cli<Held>(["licences", "--account", LICENSEE_2.address]);
