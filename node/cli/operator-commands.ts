@@ -21,6 +21,9 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(
 /** JSON with bigints as decimal strings. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
 
+/** Passes in a row in which every open challenge failed before `audit once` stops waiting. */
+const STUCK_PASSES = 5;
+
 /** Bond budget per day when none is given: ten bonds. */
 export const DEFAULT_BUDGET_BONDS = 10n;
 
@@ -172,9 +175,14 @@ export async function auditOnceCommand(options: AuditCliOptions, io: CliIo): Pro
     const auditor = await Auditor.open({ chain, dataDir: config.dataDir, budgetPerDay, pairs, onAction: log });
     const actions = await auditor.round();
     if (options.wait !== false) {
-      while (auditor.openChallenges().length > 0 && !io.signal?.aborted) {
+      // Until every challenge is closed, or every open one failed in STUCK_PASSES passes in a row (the journal keeps them).
+      let stuck = 0;
+      while (auditor.openChallenges().length > 0 && stuck < STUCK_PASSES && !io.signal?.aborted) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
-        actions.push(...(await auditor.advance()));
+        const open = auditor.openChallenges().length;
+        const pass = await auditor.advance();
+        actions.push(...pass);
+        stuck = pass.filter((a) => a.action === "error").length >= open ? stuck + 1 : 0;
       }
     }
     const open = auditor.openChallenges().map((e) => ({ challengeId: e.challengeId ?? null, modelId: e.modelId, custodian: e.custodian, state: e.state, deadlineBlock: e.deadlineBlock ?? null }));

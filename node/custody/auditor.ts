@@ -10,15 +10,14 @@
  * the others, the loop or the node. Clock, randomness and salts are injectable for tests.
  */
 import { randomInt as cryptoRandomInt } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAddressEqual, type Address, type Hex } from "viem";
 import { challengeCommitment, randomChallengeSalt } from "../../contracts/challenge-seed.js";
-import { writeFileAtomic } from "../atomic-file.js";
 import { ChainRevertError, type ChainClient } from "../chain/index.js";
-import { NodeError } from "../errors.js";
+import { AUDIT_JOURNAL, AuditError, loadJournal, saveJournal, type Journal, type JournalEntry } from "./audit-journal.js";
 
-export const AUDIT_JOURNAL = "audit-journal.json";
+export { AUDIT_JOURNAL, AuditError };
+
 export const DAY_MS = 24 * 3600_000;
 /** Blocks after the seed block in which a reveal is accepted (StorageChallenges.REVEAL_WINDOW). */
 const REVEAL_WINDOW = 256n;
@@ -41,38 +40,6 @@ export interface AuditAction {
   txHash?: Hex;
   /** One line for a log. */
   message: string;
-}
-
-interface JournalEntry {
-  /** "sending": written before the challenge transaction (its id is not known yet). */
-  state: "sending" | "committed" | "revealed";
-  modelId: string;
-  custodian: Address;
-  salt: Hex;
-  bond: string;
-  /** Head when the challenge was sent: where a restart looks for it. */
-  sentAtBlock: string;
-  /** ms timestamp of the spend it recorded. */
-  openedAt: number;
-  challengeId?: string;
-  version?: number;
-  seedBlock?: string;
-  /** Last block of the current step (reveal, then response). */
-  deadlineBlock?: string;
-}
-
-interface Journal {
-  version: 1;
-  challenges: JournalEntry[];
-  /** Bonds paid: ms timestamp and wei. */
-  spent: { at: number; bond: string }[];
-}
-
-/** The audit journal is unreadable, or the auditor was started without an account. */
-export class AuditError extends NodeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("AUDIT_FAILED", message, options);
-  }
 }
 
 export interface AuditorOptions {
@@ -122,21 +89,7 @@ export class Auditor {
     if (me === undefined) throw new AuditError("the auditor needs a chain client with an account (it pays the bonds)");
     if (options.budgetPerDay < 0n) throw new AuditError("the audit budget must be >= 0 wei");
     const auditor = new Auditor(options, me);
-    let text: string | undefined;
-    try {
-      text = await readFile(auditor.#path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new AuditError(`cannot read ${auditor.#path}`, { cause: error });
-    }
-    if (text !== undefined) {
-      try {
-        const parsed = JSON.parse(text) as Journal;
-        if (parsed.version !== 1 || !Array.isArray(parsed.challenges) || !Array.isArray(parsed.spent)) throw new Error("unknown shape");
-        auditor.#journal = parsed;
-      } catch (error) {
-        throw new AuditError(`the audit journal ${auditor.#path} is corrupt: ${errorText(error)}`, { cause: error });
-      }
-    }
+    auditor.#journal = await loadJournal(auditor.#path);
     return auditor;
   }
 
@@ -158,8 +111,7 @@ export class Auditor {
   async #save(): Promise<void> {
     const since = this.#now() - DAY_MS;
     this.#journal.spent = this.#journal.spent.filter((s) => s.at > since);
-    await mkdir(this.#options.dataDir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.#path, JSON.stringify(this.#journal, null, 2) + "\n");
+    await saveJournal(this.#path, this.#journal);
   }
 
   #report(actions: AuditAction[], action: AuditAction): void {
