@@ -1,6 +1,6 @@
 // Deploys the modelvault contract set with any viem wallet/public client pair (Hardhat's
 // in-process network, `hardhat node`, or any EVM RPC) and describes it as a JSON-ready record.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAddress, zeroAddress } from "viem";
@@ -72,6 +72,8 @@ export interface Deployment {
     OwnershipVerifier: Address | null;
     ProofAttestations: Address | null;
   };
+  /** The inference verifier of each built circuit, by architecture ("inference_4_16_3"); empty without ProofAttestations. */
+  inferenceVerifiers: Record<string, Address>;
 }
 
 interface Artifact {
@@ -90,10 +92,28 @@ export function readArtifact(contractName: string, sourceDir = "contracts"): Art
   return { abi: json.abi, bytecode: json.bytecode };
 }
 
+const VERIFIERS_DIR = "contracts/verifiers";
+const INFERENCE_VERIFIER = /^InferenceVerifier((_[1-9][0-9]{0,3}){2,8})\.sol$/;
+
+/**
+ * The inference verifiers `npm run build:circuits` generated (contracts/verifiers/
+ * InferenceVerifier_<sizes>.sol), by architecture id: the circuit name, "inference_4_16_3".
+ */
+export function builtInferenceVerifiers(): { architecture: string; contractName: string }[] {
+  const dir = join(ROOT, VERIFIERS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((file) => INFERENCE_VERIFIER.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ architecture: `inference${m[1]!}`, contractName: `InferenceVerifier${m[1]!}` }))
+    .sort((a, b) => a.architecture.localeCompare(b.architecture));
+}
+
 type Wallet = WalletClient<Transport, Chain | undefined, Account>;
 
 /** Deploys CustodianRegistry, LicenseeStaking, ModelVault, StorageChallenges, binds the two cycles,
- * and deploys OwnershipVerifier + ProofAttestations when a verifier is available. */
+ * and deploys OwnershipVerifier + ProofAttestations when a verifier is available, with the
+ * inference verifier of every built inference circuit (owners set one per model). */
 export async function deploySuite(
   wallet: Wallet,
   publicClient: PublicClient,
@@ -129,12 +149,18 @@ export async function deploySuite(
   await bind("CustodianRegistry", custodians, challenges);
 
   let verifier: Address | null = o.ownershipVerifier ?? null;
-  if (verifier === null && existsSync(artifactPath("OwnershipVerifier", "contracts/verifiers"))) {
-    verifier = await deploy("OwnershipVerifier", [], "contracts/verifiers");
+  if (verifier === null && existsSync(artifactPath("OwnershipVerifier", VERIFIERS_DIR))) {
+    verifier = await deploy("OwnershipVerifier", [], VERIFIERS_DIR);
   }
   const attestations = verifier === null || verifier === zeroAddress
     ? null
     : await deploy("ProofAttestations", [vault, verifier]);
+  const inferenceVerifiers: Record<string, Address> = {};
+  if (attestations !== null) {
+    for (const { architecture, contractName } of builtInferenceVerifiers()) {
+      inferenceVerifiers[architecture] = await deploy(contractName, [], VERIFIERS_DIR);
+    }
+  }
 
   return {
     chainId: await publicClient.getChainId(),
@@ -151,6 +177,7 @@ export async function deploySuite(
       OwnershipVerifier: verifier,
       ProofAttestations: attestations,
     },
+    inferenceVerifiers,
   };
 }
 

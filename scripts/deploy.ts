@@ -2,7 +2,8 @@
 //   RPC_URL      default http://127.0.0.1:8545 (e.g. `npx hardhat node`)
 //   PRIVATE_KEY  deployer key; without it the node's first unlocked account deploys (hardhat node)
 //   DEPLOYMENTS_DIR  where the JSON goes (default deployments/)
-// Run: npm run deploy (compiles first).
+// Run: npm run deploy (compiles first). The inference verifiers of the circuits built by
+// `npm run build:circuits` are deployed too and recorded as inferenceVerifiers (docs/ZK.md).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createPublicClient, createWalletClient, http } from "viem";
@@ -31,4 +32,7 @@ const file = deploymentPath(chainId, process.env.DEPLOYMENTS_DIR);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, `${JSON.stringify(deployment, null, 2)}\n`);
 console.table(deployment.contracts);
+const architectures = Object.keys(deployment.inferenceVerifiers);
+if (architectures.length > 0) console.table(deployment.inferenceVerifiers);
+else console.log("no inference verifier deployed (build the circuits first: npm run build:circuits)");
 console.log(`wrote ${file}`);

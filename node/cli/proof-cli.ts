@@ -1,10 +1,12 @@
-/** Registration of proofs: prove ownership|inference, verify, attest ownership (actions in proof-commands.ts, loaded on use). */
+/** Registration of proofs: prove ownership|inference, verify, attest ownership|inference, model verifier (actions in proof-commands.ts, loaded on use). */
+import type { Command } from "commander";
+import type { CliIo } from "./io.js";
 import { chainOptions, common, FORCE_HELP, type RegisterCommands } from "./options.js";
 
 const proofCommands = () => import("./proof-commands.js");
 const PASSWORD_HELP = "keystore password from a file (default: MODELVAULT_PASSWORD)";
 
-export const registerProofCommands: RegisterCommands = ({ root }, io) => {
+export const registerProofCommands: RegisterCommands = ({ root, model }, io) => {
   const prove = root.command("prove").description("make a zero-knowledge proof file about a registered model");
   chainOptions(common(prove.command("ownership <modelId>")))
     .description("prove knowledge of the owner secret behind the model's registered owner commitment, bound to an address (reads the chain only)")
@@ -38,4 +40,20 @@ export const registerProofCommands: RegisterCommands = ({ root }, io) => {
     .description("attest an ownership proof file bound to this node's address, for the model's current version")
     .option("--password-file <file>", PASSWORD_HELP)
     .action(async (file, options) => (await proofCommands()).attestOwnershipCommand(file, options, io));
+  registerVerifierCommands(attest, model, io);
 };
+
+/** `attest inference FILE` and `model verifier ID [--architecture NAME | --address ADDR]`. */
+function registerVerifierCommands(attest: Command, model: Command, io: CliIo): void {
+  chainOptions(common(attest.command("inference <file>")))
+    .description("attest an inference proof file through the model's inference verifier, for its current version (anyone may send it)")
+    .option("--password-file <file>", PASSWORD_HELP)
+    .action(async (file, options) => (await proofCommands()).attestInferenceCommand(file, options, io));
+
+  chainOptions(common(model.command("verifier <modelId>")))
+    .description("owner: set the model's inference verifier (ProofAttestations.setInferenceVerifier); without options, show it (reads the chain only)")
+    .option("--architecture <name>", "the deployment's verifier of this architecture: its circuit name, e.g. inference_4_16_3 (or 4-16-3)")
+    .option("--address <address>", "a deployed verifier contract (its public-signal count is read from its code)")
+    .option("--password-file <file>", PASSWORD_HELP)
+    .action(async (modelId, options) => (await proofCommands()).modelVerifierCommand(modelId, options, io));
+}

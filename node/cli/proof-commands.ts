@@ -2,6 +2,7 @@
  * `modelvault prove ownership`, `verify` and `attest ownership`: proof files (docs/ZK.md) made
  * and checked against the chain's registered commitments (node/chain/proofs.ts). prove and
  * verify only read the chain (no keystore); attest sends from this node's account.
+ * `model verifier` and `attest inference` (at the end) go through node/chain/verifiers.ts.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { getAddress, isAddress, type Address } from "viem";
@@ -9,8 +10,9 @@ import { connectChain, type ChainClient } from "../chain/index.js";
 import { attestOwnershipFile, parseProofFile, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError, NodeError } from "../errors.js";
+import type { InferenceVerifierView, VerifierTarget } from "../chain/verifiers.js";
 import { checkFileOutput } from "../models/directory-output.js";
-import type { ChainCliOptions } from "./custody-commands.js";
+import { chainWithIdentity, type ChainCliOptions } from "./custody-commands.js";
 import { identityPath, loadIdentity, resolvePassword } from "./identity.js";
 import { printJson, printLines, type CliIo } from "./io.js";
 import { readOwnerSecret } from "./owner-secret.js";
@@ -201,6 +203,91 @@ export async function attestOwnershipCommand(path: string, options: ChainCliOpti
     if (options.json) return printJson(io, summary);
     printLines(io, [
       ["attested", `ownership of model ${result.modelId} version ${result.version} by ${result.claimant}`],
+      ["tx", `${result.txHash} (block ${result.blockNumber})`],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+// ---- Inference verifiers: `model verifier ID` and `attest inference FILE` (node/chain/verifiers.ts).
+
+/** Refusals that name a bad command-line value (exit 2): the model, the architecture, the address. */
+const BAD_VALUE_CODES = new Set(["UNKNOWN_MODEL", "INVALID_ARCHITECTURE", "UNKNOWN_ARCHITECTURE", "NO_CONTRACT_CODE", "NOT_AN_INFERENCE_VERIFIER"]);
+
+async function asValueRefusal<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof NodeError && BAD_VALUE_CODES.has(error.code) && !(error instanceof UsageError)) throw new UsageError(error.message, error.code);
+    throw error;
+  }
+}
+
+export interface ModelVerifierCliOptions extends ChainCliOptions {
+  architecture?: string;
+  address?: string;
+}
+
+const verifierJson = (view: InferenceVerifierView) => ({ verifier: view.verifier, signals: view.signals, architecture: view.architecture });
+
+/** `model verifier ID`: show the model's inference verifier; with --architecture or --address, set it (owner). */
+export async function modelVerifierCommand(modelIdText: string, options: ModelVerifierCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  if (options.architecture !== undefined && options.address !== undefined) throw new UsageError("--architecture and --address exclude each other: name the verifier one way");
+  const { architectureId, inferenceVerifierOf, setInferenceVerifier } = await import("../chain/verifiers.js");
+  let target: VerifierTarget | undefined;
+  if (options.architecture !== undefined) target = { architecture: await asValueRefusal(async () => architectureId(options.architecture!)) };
+  if (options.address !== undefined) target = { address: addressOf("--address", options.address) };
+  if (target === undefined) {
+    const chain = await chainFor(options, io, false);
+    try {
+      const view = await asValueRefusal(() => inferenceVerifierOf(chain, modelId));
+      if (options.json) return printJson(io, { modelId: view.modelId, ...verifierJson(view) });
+      printLines(io, [
+        ["model", view.modelId],
+        ["verifier", view.verifier === null ? `none (the owner sets one with \`modelvault model verifier ${view.modelId} --architecture NAME\`)` : `${view.verifier} (${view.signals} public signals${view.architecture === null ? "" : `, ${view.architecture}`})`],
+      ]);
+    } finally {
+      await chain.close();
+    }
+    return;
+  }
+  const { chain } = await chainWithIdentity(options, io);
+  try {
+    const result = await asValueRefusal(() => setInferenceVerifier(chain, modelId, target));
+    if (options.json) {
+      return printJson(io, {
+        modelId: result.modelId,
+        ...verifierJson(result),
+        previous: verifierJson(result.previous),
+        changed: result.tx !== null,
+        txHash: result.tx?.txHash ?? null,
+        ...(result.tx === null ? {} : { blockNumber: Number(result.tx.blockNumber), gasCost: result.tx.gasCost.toString() }),
+      });
+    }
+    printLines(io, [
+      ["model", result.modelId],
+      ["verifier", `${result.verifier} (${result.signals} public signals${result.architecture === null ? "" : `, ${result.architecture}`})`],
+      ["tx", result.tx?.txHash ?? "none (the model already has this verifier)"],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+/** `attest inference FILE`: record an inference proof through the model's verifier, from this node's account. */
+export async function attestInferenceCommand(path: string, options: ChainCliOptions, io: CliIo): Promise<void> {
+  const file = await readProofFile(path);
+  const { attestInferenceFile } = await import("../chain/verifiers.js");
+  const chain = await chainFor(options, io, true);
+  try {
+    const result = await asValueRefusal(() => attestInferenceFile(chain, file));
+    const summary = { ...result, blockNumber: Number(result.blockNumber) };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["attested", `inference of model ${result.modelId} version ${result.version} (${result.attestationId})`],
+      ["verifier", result.verifier],
       ["tx", `${result.txHash} (block ${result.blockNumber})`],
     ]);
   } finally {

@@ -1,0 +1,217 @@
+// Inference verifiers: the deploy suite deploys and records one per built inference circuit,
+// `model verifier ID` shows and (owner) sets it, then an inference proof made by `prove inference`
+// verifies with `verify --on-chain` and is recorded with `attest inference`. One inference proof
+// in the whole file (proving costs seconds).
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import { createPublicClient, createWalletClient, http, numberToHex, toHex, type Address } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import { createChainClient, inferenceAttestationId, parseDeployment, type ChainClient } from "../../node/chain/index.js";
+import { run } from "../../node/cli/index.js";
+import { loadIdentity } from "../../node/cli/identity.js";
+import { builtInferenceVerifiers, deploySuite, type Deployment } from "../../scripts/deploy-suite.js";
+import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
+import { weightsCommitment } from "../../zkp/commitment.js";
+import { terminateCurve } from "../../zkp/curve.js";
+import { IRIS_MODEL_PATH, loadIrisModel } from "../../zkp/models.js";
+import { MNEMONIC, MIN_STAKE, identityAt } from "./fixtures/custody.js";
+import { MemoryIo, TEST_SCRYPT_N } from "./fixtures/cli.js";
+
+const PASSWORD = "inference verifier test password";
+const IRIS = "inference_4_16_3";
+
+describe("inference verifiers in the deployment record (in-process Hardhat EVM)", function () {
+  this.timeout(120_000);
+
+  it("the deploy suite deploys the verifier of each built inference circuit and records it by architecture", async () => {
+    assert.deepEqual(builtInferenceVerifiers(), [{ architecture: IRIS, contractName: "InferenceVerifier_4_16_3" }]);
+    const connection = await network.create();
+    try {
+      const publicClient = await connection.viem.getPublicClient();
+      const [deployer] = await connection.viem.getWalletClients();
+      const deployment = await deploySuite(deployer!, publicClient);
+      assert.deepEqual(Object.keys(deployment.inferenceVerifiers), [IRIS]);
+      const at = deployment.inferenceVerifiers[IRIS]!;
+      assert.notEqual(await publicClient.getCode({ address: at }), undefined);
+      // The node accepts the record as is, and records written before verifiers stay valid.
+      assert.deepEqual(parseDeployment(JSON.parse(JSON.stringify(deployment))).inferenceVerifiers, { [IRIS]: at });
+      const { inferenceVerifiers: _, ...old } = deployment;
+      assert.equal(parseDeployment(JSON.parse(JSON.stringify(old))).inferenceVerifiers, undefined);
+      assert.throws(() => parseDeployment({ ...deployment, inferenceVerifiers: { iris: at } }), /inferenceVerifiers\.iris: not an architecture id/);
+    } finally {
+      await connection.close();
+    }
+  });
+});
+
+describe("model verifier, verify --on-chain and attest inference from the command line", function () {
+  this.timeout(240_000);
+  let dir: string;
+  let node: HardhatNode;
+  let deployment: Deployment;
+  let chainArgs: string[];
+  let reader: ChainClient;
+  let owner: { dataDir: string; address: Address };
+  let stranger: { dataDir: string; address: Address };
+  let modelId: bigint;
+
+  async function cli(args: string[]) {
+    const io = new MemoryIo({ MODELVAULT_PASSWORD: PASSWORD });
+    const code = await run(args, io);
+    return { code, io, json: () => io.json<Record<string, unknown>>(), error: () => (JSON.parse(io.err.trim().split("\n").pop()!) as { error: { code: string; message: string } }).error };
+  }
+
+  async function initNode(name: string): Promise<{ dataDir: string; address: Address }> {
+    const dataDir = join(dir, name);
+    const init = await cli(["node", "init", "--data-dir", dataDir, "--scrypt-n", TEST_SCRYPT_N, "--json"]);
+    assert.equal(init.code, 0, init.io.err);
+    const address = init.json().address as Address;
+    await createPublicClient({ transport: http(node.rpcUrl) }).request({ method: "hardhat_setBalance" as never, params: [address, numberToHex(10n ** 19n)] as never });
+    return { dataDir, address };
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mv-inference-verifier-"));
+    node = await startHardhatNode();
+    const transport = http(node.rpcUrl);
+    deployment = await deploySuite(
+      createWalletClient({ account: mnemonicToAccount(MNEMONIC), chain: hardhat, transport }),
+      createPublicClient({ chain: hardhat, transport }),
+      { custodianMinStake: MIN_STAKE },
+    );
+    const deploymentFile = join(dir, "deployment.json");
+    await writeFile(deploymentFile, JSON.stringify(deployment));
+    chainArgs = ["--rpc-url", node.rpcUrl, "--deployment", deploymentFile];
+    const connect = (account?: Parameters<typeof createChainClient>[0]["account"]) =>
+      createChainClient({ rpcUrl: node.rpcUrl, deployment, account, pollingIntervalMs: 50, retryCount: 0 });
+    reader = await connect();
+    owner = await initNode("owner");
+    stranger = await initNode("stranger");
+    const custodians: Address[] = [];
+    for (const index of [3, 4]) {
+      const identity = identityAt(index);
+      const chain = await connect(identity.account);
+      await chain.registerCustodian(identity.publicKey, `http://127.0.0.1:${9000 + index}`, MIN_STAKE);
+      await chain.close();
+      custodians.push(identity.address);
+    }
+    // The model is registered straight on chain: the commands here only need its commitments.
+    const ownerChain = await connect((await loadIdentity(owner.dataDir, PASSWORD)).account);
+    const registered = await ownerChain.registerModel(
+      { manifestCid: "bafy-inference-verifier", weightsCommitment: await weightsCommitment(loadIrisModel()), ownerCommitment: 0n, storageRoot: toHex(randomBytes(32)), segmentCount: 1, custodians, threshold: 2 },
+      { price: 0n, duration: 0, maxUses: 0, minStake: 0n, carryOver: false },
+    );
+    modelId = registered.modelId;
+    await ownerChain.close();
+  });
+
+  after(async () => {
+    await reader?.close();
+    await node?.stop();
+    await terminateCurve();
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
+
+  const verifier = (extra: string[], who = owner) => cli(["model", "verifier", modelId.toString(), "--data-dir", who.dataDir, ...chainArgs, "--json", ...extra]);
+
+  it("model verifier ID shows none before the owner sets one, without a keystore", async () => {
+    const shown = await cli(["model", "verifier", modelId.toString(), "--data-dir", join(dir, "nobody"), ...chainArgs, "--json"]);
+    assert.equal(shown.code, 0, shown.io.err);
+    assert.deepEqual(shown.json(), { modelId: modelId.toString(), verifier: null, signals: 0, architecture: null });
+    const unknown = await cli(["model", "verifier", "999", "--data-dir", join(dir, "nobody"), ...chainArgs, "--json"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.error().code, "UNKNOWN_MODEL");
+  });
+
+  it("refuses another account, an unknown or malformed architecture, an address without code or of another verifier, before sending", async () => {
+    const notOwner = await verifier(["--architecture", IRIS], stranger);
+    assert.equal(notOwner.code, 1);
+    assert.equal(notOwner.error().code, "NOT_OWNER");
+    assert.match(notOwner.error().message, new RegExp(`owned by ${owner.address}`));
+
+    const unknown = await verifier(["--architecture", "64-32-10"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.error().code, "UNKNOWN_ARCHITECTURE");
+    assert.match(unknown.error().message, /inference_64_32_10.*it has inference_4_16_3/);
+    const malformed = await verifier(["--architecture", "iris"]);
+    assert.equal(malformed.code, 2);
+    assert.equal(malformed.error().code, "INVALID_ARCHITECTURE");
+
+    const noCode = await verifier(["--address", stranger.address]);
+    assert.equal(noCode.code, 2);
+    assert.equal(noCode.error().code, "NO_CONTRACT_CODE");
+    const ownership = await verifier(["--address", deployment.contracts.OwnershipVerifier!]);
+    assert.equal(ownership.error().code, "NOT_AN_INFERENCE_VERIFIER");
+    const vault = await verifier(["--address", deployment.contracts.ModelVault]);
+    assert.equal(vault.error().code, "NOT_AN_INFERENCE_VERIFIER");
+    const both = await verifier(["--architecture", IRIS, "--address", deployment.inferenceVerifiers[IRIS]!]);
+    assert.equal(both.code, 2);
+
+    const attestations = reader.contracts.attestations!;
+    assert.equal(await attestations.read.inferenceSignals([modelId]), 0n, "nothing was set");
+  });
+
+  it("the owner sets the architecture's verifier (shorthand 4-16-3); setting it again sends nothing", async () => {
+    const set = await verifier(["--architecture", "4-16-3"]);
+    assert.equal(set.code, 0, set.io.err);
+    const answer = set.json();
+    assert.equal(answer.verifier, deployment.inferenceVerifiers[IRIS]);
+    assert.equal(answer.signals, 5);
+    assert.equal(answer.architecture, IRIS);
+    assert.equal(answer.changed, true);
+    assert.match(String(answer.txHash), /^0x[0-9a-f]{64}$/);
+    assert.deepEqual(answer.previous, { verifier: null, signals: 0, architecture: null });
+    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([modelId]), deployment.inferenceVerifiers[IRIS]);
+
+    const again = await verifier(["--address", deployment.inferenceVerifiers[IRIS]!]);
+    assert.equal(again.code, 0, again.io.err);
+    assert.equal(again.json().changed, false);
+    assert.equal(again.json().txHash, null);
+    assert.equal(again.json().architecture, IRIS, "an address of the deployment is named by its architecture");
+
+    const shown = await cli(["model", "verifier", modelId.toString(), ...chainArgs]);
+    assert.equal(shown.code, 0);
+    assert.match(shown.io.out, new RegExp(`${deployment.inferenceVerifiers[IRIS]} \\(5 public signals, ${IRIS}\\)`));
+  });
+
+  it("prove inference, then verify --on-chain holds and attest inference records it once; a forged output is refused", async () => {
+    const proof = join(dir, "inference.json");
+    const proved = await cli(["prove", "inference", modelId.toString(), "--input", "[6.7,3.0,5.2,2.3]", "--weights", IRIS_MODEL_PATH, "-o", proof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(proved.code, 0, proved.io.err);
+    const onChain = await cli(["verify", proof, "--model", modelId.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(onChain.code, 0, onChain.io.err);
+    assert.equal(onChain.json().valid, true);
+    assert.equal(onChain.json().method, "on-chain");
+
+    // Anyone may attest an inference: the stranger (a licensee) does.
+    const attested = await cli(["attest", "inference", proof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(attested.code, 0, attested.io.err);
+    const result = attested.json();
+    const file = JSON.parse(await readFile(proof, "utf8")) as { publicSignals: string[] };
+    const id = inferenceAttestationId(modelId, file.publicSignals.map(BigInt));
+    assert.equal(result.attestationId, id);
+    assert.equal(result.version, 1);
+    assert.equal(result.prover, stranger.address);
+    assert.equal(await reader.contracts.attestations!.read.inferenceAttested([id]), 1);
+
+    const again = await cli(["attest", "inference", proof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(again.code, 1);
+    assert.equal(again.error().code, "ALREADY_ATTESTED");
+
+    file.publicSignals[2] = (BigInt(file.publicSignals[2]!) + 1n).toString();
+    const forged = join(dir, "forged.json");
+    await writeFile(forged, JSON.stringify({ ...JSON.parse(await readFile(proof, "utf8")), publicSignals: file.publicSignals }));
+    const refusedVerify = await cli(["verify", forged, "--model", modelId.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(refusedVerify.code, 1);
+    assert.equal((refusedVerify.json().checks as Record<string, boolean>).proof, false);
+    const refused = await cli(["attest", "inference", forged, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.error().code, "PROOF_INVALID");
+    assert.equal(await reader.contracts.attestations!.read.inferenceAttested([inferenceAttestationId(modelId, file.publicSignals.map(BigInt))]), 0);
+  });
+});
