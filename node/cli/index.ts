@@ -67,6 +67,7 @@ function program(io: CliIo): Command {
     .option("--min-stake <wei>", "licensee stake required for tickets (with --register)")
     .option("--carry-over", "licences stay valid for later versions (with --register)")
     .option("--owner-secret-file <file>", "with --register/--rotate: the owner secret behind the recorded owner commitment (default: a fresh one, printed once)")
+    .option("--architecture <name>", "with --register/--rotate: then set the deployment's inference verifier of this architecture for the model (e.g. inference_4_16_3; one more transaction)")
     .option("--progress <mode>", PROGRESS_HELP)
     .action(async (file, options) => (await publishCommands()).publishCommand(file, options, io));
 

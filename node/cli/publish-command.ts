@@ -29,6 +29,8 @@ export interface PublishCliOptions extends CommonOptions, ProgressOptions {
   carryOver?: boolean;
   /** With --register/--rotate: the owner secret (a decimal field element) behind the owner commitment. */
   ownerSecretFile?: string;
+  /** With --register/--rotate: set this architecture's inference verifier for the model after registering. */
+  architecture?: string;
 }
 
 /** What POST /v1/models answers (plus `files` for a directory). */
@@ -47,6 +49,8 @@ interface PublishAnswer {
   /** Only when the node generated it (no --owner-secret-file): shown once. */
   ownerSecret?: string;
   ownerSecretWarning?: string;
+  /** With --architecture: the inference verifier set for the model (or why it was not). */
+  inferenceVerifier?: { architecture: string; verifier?: string; signals?: number; txHash?: string | null; error?: { code: string; message: string } };
 }
 
 export async function publishCommand(path: string, options: PublishCliOptions, io: CliIo): Promise<void> {
@@ -55,6 +59,9 @@ export async function publishCommand(path: string, options: PublishCliOptions, i
     .filter(([, value]) => value !== undefined).map(([flag]) => flag);
   if (options.rotate !== undefined && terms.length > 0) {
     throw new UsageError(`${terms.join(", ")}: a rotation keeps the model's terms; change them with \`modelvault model terms ${options.rotate} ${terms[0]} …\``);
+  }
+  if (options.architecture !== undefined && !registering(options)) {
+    throw new UsageError("--architecture goes with --register or --rotate: the model's inference verifier is set on chain after registering");
   }
   const client = await apiClientFor(options, io);
   const ownerSecret = await readOwnerSecretOption(options);
@@ -151,6 +158,7 @@ function post(
       maxUses: options.maxUses,
       minStake: options.minStake,
       carryOver: options.carryOver ? "true" : undefined,
+      architecture: options.architecture,
     },
     headers: {
       ...headers,
@@ -167,6 +175,7 @@ function printAnswer(io: CliIo, result: PublishAnswer, details: [string, string]
     printLines(io, [
       ["manifest CID", result.manifestCid],
       ["model", `${result.modelId} version ${result.version} (already registered by an earlier run of this publish)`],
+      ...verifierLine(result),
     ]);
     return;
   }
@@ -176,11 +185,20 @@ function printAnswer(io: CliIo, result: PublishAnswer, details: [string, string]
     ...(result.modelId === undefined ? [] : [["model", `${result.modelId} version ${result.version} (tx ${result.txHash})`] as [string, string]]),
     ...(result.ownerCommitment === undefined ? [] : [["owner commitment", result.ownerCommitment] as [string, string]]),
     ...(result.ownerSecret === undefined ? [] : [["owner secret", result.ownerSecret] as [string, string]]),
+    ...verifierLine(result),
     ["key", result.key],
     ...details,
   ]);
   io.stderr.write(`WARNING: ${result.keyWarning}\n`);
   if (result.ownerSecretWarning !== undefined) io.stderr.write(`WARNING: ${result.ownerSecretWarning}\n`);
+}
+
+/** The inference verifier line of --architecture (a failure also goes to stderr: the model is registered all the same). */
+function verifierLine(result: PublishAnswer): [string, string][] {
+  const set = result.inferenceVerifier;
+  if (set === undefined) return [];
+  if (set.error !== undefined) return [["inference verifier", `NOT SET (${set.error.code}): ${set.error.message}`]];
+  return [["inference verifier", `${set.verifier} (${set.architecture}${set.txHash === null ? ", already set" : `, tx ${set.txHash}`})`]];
 }
 
 /** sha256 over the file and the parameters that shape the publish. */

@@ -15,6 +15,7 @@ import type { ChainClient } from "../chain/index.js";
 import { clientGone, withDeadline, type ApiContext } from "./context.js";
 import { TAR_CONTENT_TYPE, tarEntries } from "./directory-upload.js";
 import { ApiError } from "./errors.js";
+import { checkPublishVerifier, setPublishVerifier } from "./publish-verifier.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
 
 export const KEY_WARNING =
@@ -212,6 +213,9 @@ async function registered(
   if (query.version !== undefined) throw new ApiError(400, "VALIDATION_FAILED", "the chain assigns versions of registered models");
   const journal = idempotencyKey === undefined ? undefined : ctx.journal;
   const rotating = query.rotate?.toString();
+  // The architecture's inference verifier must exist before anything is published.
+  const architecture = query.architecture === undefined ? undefined : await checkPublishVerifier(chain, query.architecture);
+  const verifierFor = async (modelId: string) => (architecture === undefined ? {} : { inferenceVerifier: await setPublishVerifier(chain, BigInt(modelId), architecture) });
 
   // A retry of a publish that already reached the chain: answer with what is registered.
   const earlier = journal === undefined ? undefined : await journal.get(idempotencyKey!);
@@ -231,7 +235,7 @@ async function registered(
     if (modelId !== undefined) {
       await readToEnd(); // to its end (and its limit), so the client gets the answer cleanly
       reply.code(200);
-      return { manifestCid: earlier.manifestCid, modelId, version, replayed: true };
+      return { manifestCid: earlier.manifestCid, modelId, version, replayed: true, ...(await verifierFor(modelId)) };
     }
   }
 
@@ -279,6 +283,7 @@ async function registered(
     txHash: result.txHash,
     custodians: result.receipts.map((r) => r.custodian),
     ownerCommitment: ownerCommitment.toString(),
+    ...(await verifierFor(result.chainModelId.toString())),
     ...(givenOwnerSecret === undefined ? { ownerSecret: ownerSecret.toString(), ownerSecretWarning: OWNER_SECRET_WARNING } : {}),
     key,
     keyWarning,

@@ -59,9 +59,12 @@ export const publishQuery = z
     maxUses: intText(0, 2 ** 32 - 1).optional(),
     minStake: z.string().regex(/^[0-9]{1,29}$/, "must be wei").transform(BigInt).optional(),
     carryOver: boolText.optional(),
+    /** Registering publishes: set the deployment's inference verifier of this architecture ("inference_4_16_3" or "4-16-3") for the model. */
+    architecture: z.string().regex(/^(inference(_[1-9][0-9]{0,3}){2,8}|[1-9][0-9]{0,3}(-[1-9][0-9]{0,3}){1,7})$/, "must name an architecture by its layer widths, e.g. inference_4_16_3 or 4-16-3").optional(),
   })
   .strict()
   .refine((q) => !(q.register && q.rotate !== undefined), { message: "register and rotate exclude each other", path: ["rotate"] })
+  .refine((q) => q.architecture === undefined || q.register === true || q.rotate !== undefined, { message: "architecture is for a registering publish (register=true or rotate=ID): the verifier is set on chain", path: ["architecture"] })
   .refine(
     (q) => {
       const n = q.custodians?.length ?? 0;

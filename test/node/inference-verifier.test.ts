@@ -14,6 +14,10 @@ import { hardhat } from "viem/chains";
 import { createChainClient, inferenceAttestationId, parseDeployment, type ChainClient } from "../../node/chain/index.js";
 import { run } from "../../node/cli/index.js";
 import { loadIdentity } from "../../node/cli/identity.js";
+import { Custodian } from "../../node/custody/custodian.js";
+import { ShareStore } from "../../node/custody/share-store.js";
+import { startApi, type RunningApi } from "../../node/http/server.js";
+import { StoragePeer } from "../../node/storage/storage-peer.js";
 import { builtInferenceVerifiers, deploySuite, type Deployment } from "../../scripts/deploy-suite.js";
 import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
 import { weightsCommitment } from "../../zkp/commitment.js";
@@ -59,6 +63,10 @@ describe("model verifier, verify --on-chain and attest inference from the comman
   let owner: { dataDir: string; address: Address };
   let stranger: { dataDir: string; address: Address };
   let modelId: bigint;
+  let ownerApi: RunningApi;
+  let commitment: bigint;
+  const custodians: Address[] = [];
+  const stops: (() => Promise<unknown>)[] = [];
 
   async function cli(args: string[]) {
     const io = new MemoryIo({ MODELVAULT_PASSWORD: PASSWORD });
@@ -92,18 +100,27 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     reader = await connect();
     owner = await initNode("owner");
     stranger = await initNode("stranger");
-    const custodians: Address[] = [];
+    const ownerIdentity = await loadIdentity(owner.dataDir, PASSWORD);
+    const ownerPeer = await StoragePeer.start({ dataDir: join(dir, "owner-peer") });
+    stops.push(() => ownerPeer.stop());
+    ownerApi = await startApi({ peer: ownerPeer, identity: ownerIdentity, chain: await connect(ownerIdentity.account), host: "127.0.0.1", port: 0 });
+    stops.push(() => ownerApi.close());
     for (const index of [3, 4]) {
       const identity = identityAt(index);
+      const cDir = join(dir, `custodian-${index}`);
+      const peer = await StoragePeer.start({ dataDir: cDir, peers: [ownerPeer.addresses[0]!.toString()] });
       const chain = await connect(identity.account);
-      await chain.registerCustodian(identity.publicKey, `http://127.0.0.1:${9000 + index}`, MIN_STAKE);
-      await chain.close();
+      const store = await ShareStore.open(join(cDir, "custody"));
+      const api = await startApi({ peer, identity, custodian: new Custodian({ identity, chain, store, peer, fetchTimeoutMs: 10_000 }), host: "127.0.0.1", port: 0 });
+      stops.push(() => api.close(), () => peer.stop(), () => store.close());
+      await chain.registerCustodian(identity.publicKey, api.url, MIN_STAKE);
       custodians.push(identity.address);
     }
+    commitment = await weightsCommitment(loadIrisModel());
     // The model is registered straight on chain: the commands here only need its commitments.
     const ownerChain = await connect((await loadIdentity(owner.dataDir, PASSWORD)).account);
     const registered = await ownerChain.registerModel(
-      { manifestCid: "bafy-inference-verifier", weightsCommitment: await weightsCommitment(loadIrisModel()), ownerCommitment: 0n, storageRoot: toHex(randomBytes(32)), segmentCount: 1, custodians, threshold: 2 },
+      { manifestCid: "bafy-inference-verifier", weightsCommitment: commitment, ownerCommitment: 0n, storageRoot: toHex(randomBytes(32)), segmentCount: 1, custodians, threshold: 2 },
       { price: 0n, duration: 0, maxUses: 0, minStake: 0n, carryOver: false },
     );
     modelId = registered.modelId;
@@ -111,6 +128,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
   });
 
   after(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
     await reader?.close();
     await node?.stop();
     await terminateCurve();
@@ -213,5 +231,36 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(refused.code, 1);
     assert.equal(refused.error().code, "PROOF_INVALID");
     assert.equal(await reader.contracts.attestations!.read.inferenceAttested([inferenceAttestationId(modelId, file.publicSignals.map(BigInt))]), 0);
+  });
+
+  it("publish --register --architecture registers the model and sets its verifier in the same flow; refuses an unknown architecture before publishing", async () => {
+    const publish = (extra: string[]) => cli([
+      "publish", IRIS_MODEL_PATH, "--register", "--custodians", custodians.join(","), "--threshold", "2", "--weights-commitment", commitment.toString(),
+      "--api", ownerApi.url, "--progress", "none", "--json", ...extra,
+    ]);
+    const modelsBefore = await reader.contracts.vault.read.modelCount();
+    const unknown = await publish(["--architecture", "64-32-10", "--name", "never"]);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.error().code, "UNKNOWN_ARCHITECTURE");
+    assert.equal(await reader.contracts.vault.read.modelCount(), modelsBefore, "nothing was registered");
+    const unregistered = await cli(["publish", IRIS_MODEL_PATH, "--architecture", IRIS, "--api", ownerApi.url, "--json"]);
+    assert.equal(unregistered.code, 2);
+
+    const published = await publish(["--architecture", IRIS, "--name", "iris with verifier"]);
+    assert.equal(published.code, 0, published.io.err);
+    const answer = published.json();
+    const id = BigInt(answer.modelId as string);
+    const set = answer.inferenceVerifier as Record<string, unknown>;
+    assert.equal(set.architecture, IRIS);
+    assert.equal(set.verifier, deployment.inferenceVerifiers[IRIS]);
+    assert.equal(set.signals, 5);
+    assert.match(String(set.txHash), /^0x[0-9a-f]{64}$/);
+    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([id]), deployment.inferenceVerifiers[IRIS]);
+    assert.equal(await reader.contracts.attestations!.read.inferenceSignals([id]), 5n);
+
+    // Over HTTP: architecture only with a registering publish.
+    const response = await fetch(`${ownerApi.url}/v1/models?architecture=${IRIS}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(16) });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /registering publish/);
   });
 });
