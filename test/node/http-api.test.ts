@@ -145,7 +145,11 @@ describe("node HTTP API", function () {
   it("pins: list, remove, add back", async () => {
     const pins = async () => ((await (await fetch(`${api.url}/v1/pins`)).json()) as { pins: { cid: string; metadata: unknown }[] }).pins;
     const list = async () => (await pins()).map((p) => p.cid);
-    assert.deepEqual(await pins(), [{ cid: published.manifestCid, depth: null, metadata: { kind: "manifest" } }]);
+    const [pinned, ...others] = (await pins()) as { cid: string; model?: { kind: string; plaintextSize: number } }[];
+    assert.deepEqual(others, []);
+    const { model, ...pin } = pinned!;
+    assert.deepEqual(pin, { cid: published.manifestCid, depth: null, metadata: { kind: "manifest" } });
+    assert.equal(model?.kind, "file", "a manifest pin says what model it is");
     const removed = await fetch(`${api.url}/v1/pins/${published.manifestCid}`, { method: "DELETE" });
     assert.equal(removed.status, 200);
     assert.deepEqual(await list(), []);

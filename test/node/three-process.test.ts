@@ -185,7 +185,9 @@ describe("separate processes: three `modelvault node start` peers in a line, A -
     assert.deepEqual(JSON.parse(pin.stdout), { cid: published.manifestCid, pinned: true, added: true });
     const listed = await fixture.run(["pins", "--api", b.started.api, "--json"]);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual(JSON.parse(listed.stdout), { pins: [{ cid: published.manifestCid, depth: null, metadata: { source: "api" } }] });
+    const { pins } = JSON.parse(listed.stdout) as { pins: { model?: { name?: string; plaintextSize?: number } }[] };
+    assert.deepEqual(pins.map(({ model: _model, ...pin }) => pin), [{ cid: published.manifestCid, depth: null, metadata: { source: "api" } }]);
+    assert.equal(pins[0]?.model?.plaintextSize, MODEL_SIZE, "the pin names the model it holds");
 
     // Every block of the manifest and the content is in B's own blockstore.
     const content = await offlineContent(b);
