@@ -1,93 +1,33 @@
 /**
- * Reading past logs for the registry views: raw eth_getLogs over [fromBlock, toBlock] in ranges
- * an RPC provider accepts, with topic filters (an OR list per position) that several events of a
- * contract share, decoded with the contract's ABI. No filters (eth_newFilter): plain queries.
+ * Reading past logs over a ChainClient: contracts/log-scan.ts (one implementation for Node and the
+ * browser SDK) with the client's public client and its typed chain errors.
  */
-import { formatLog, numberToHex, pad, parseEventLogs, toEventSelector, type Abi, type Address, type Hex, type Log, type RpcLog } from "viem";
+import type { Abi, Address } from "viem";
+import * as shared from "../../contracts/log-scan.js";
+import type { DecodedLog, ScanRange, Topics } from "../../contracts/log-scan.js";
 import type { ChainClient } from "./client.js";
-import { DEFAULT_MAX_BLOCK_RANGE } from "./client.js";
 import { toChainError } from "./errors.js";
 
-/** eth_getLogs topics: per position a topic, any of several, or anything (null). */
-export type Topics = (Hex | Hex[] | null)[];
+export { addressTopic, inChainOrder, selectorOf, uintTopic, type DecodedLog, type ScanRange, type Topics } from "../../contracts/log-scan.js";
 
-export interface ScanRange {
-  fromBlock: bigint;
-  toBlock: bigint;
-  /** Largest block range per request (default DEFAULT_MAX_BLOCK_RANGE). */
-  maxBlockRange?: number | undefined;
+/** The RPC URL the client's transport talks to (http and ws transports say), so errors never show its secrets. */
+export function rpcUrlOf(chain: ChainClient): string | undefined {
+  const url = (chain.publicClient.transport as { url?: unknown }).url;
+  return typeof url === "string" ? url : undefined;
 }
 
-/** A decoded log: where it is, which event, and its arguments by name. */
-export interface DecodedLog {
-  address: Address;
-  blockNumber: bigint;
-  logIndex: number;
-  transactionHash: Hex;
-  eventName: string;
-  args: Record<string, unknown>;
-}
-
-/** The 32-byte topic of an indexed uint256 (a model or challenge id). */
-export const uintTopic = (value: bigint): Hex => pad(numberToHex(value), { size: 32 });
-/** The 32-byte topic of an indexed address. */
-export const addressTopic = (account: Address): Hex => pad(account.toLowerCase() as Hex, { size: 32 });
-
-/** The topic0 of `eventName` in `abi`. */
-export function selectorOf(abi: Abi, eventName: string): Hex {
-  const item = abi.find((entry) => entry.type === "event" && entry.name === eventName);
-  if (item === undefined || item.type !== "event") throw new Error(`no event ${eventName} in the ABI`);
-  return toEventSelector(item);
-}
+/** RPC failures as the node's chain errors (ChainUnavailableError, ChainRpcError, ChainRevertError ...). */
+export const chainFailure = (chain: ChainClient) => {
+  const rpcUrl = rpcUrlOf(chain);
+  return (error: unknown, functionName: string): Error => toChainError(error, { rpcUrl, functionName });
+};
 
 /** Logs of `address` matching `topics`, over the range in steps, decoded with `abi` (logs it cannot decode are dropped). */
-export async function scanLogs(chain: ChainClient, abi: Abi, address: Address, topics: Topics, range: ScanRange): Promise<DecodedLog[]> {
-  const step = BigInt(Math.max(1, Math.floor(range.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE)));
-  const raw: Log[] = [];
-  for (let from = range.fromBlock; from <= range.toBlock; from += step) {
-    const to = from + step - 1n < range.toBlock ? from + step - 1n : range.toBlock;
-    let logs: RpcLog[];
-    try {
-      logs = (await chain.publicClient.request({
-        method: "eth_getLogs",
-        params: [{ address, fromBlock: numberToHex(from), toBlock: numberToHex(to), topics }],
-      })) as RpcLog[];
-    } catch (error) {
-      throw toChainError(error, { rpcUrl: undefined, functionName: "eth_getLogs" });
-    }
-    for (const log of logs) raw.push(formatLog(log) as Log);
-  }
-  const decoded = parseEventLogs({ abi, logs: raw, strict: true }) as unknown as (Log & { eventName: string; args: Record<string, unknown> })[];
-  return decoded.map((log) => ({
-    address: log.address,
-    blockNumber: log.blockNumber ?? 0n,
-    logIndex: log.logIndex ?? 0,
-    transactionHash: log.transactionHash ?? "0x",
-    eventName: log.eventName,
-    args: { ...log.args },
-  }));
-}
-
-/** Chain order, each log once (several queries may return the same log). */
-export function inChainOrder(logs: DecodedLog[]): DecodedLog[] {
-  const seen = new Map<string, DecodedLog>();
-  for (const log of logs) seen.set(`${log.blockNumber}:${log.logIndex}`, log);
-  return [...seen.values()].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+export function scanLogs(chain: ChainClient, abi: Abi, address: Address, topics: Topics, range: ScanRange): Promise<DecodedLog[]> {
+  return shared.scanLogs(chain.publicClient, abi, address, topics, range, chainFailure(chain));
 }
 
 /** Unix times of blocks, each asked once, a few at a time. */
-export async function blockTimes(chain: ChainClient, blocks: Iterable<bigint>): Promise<Map<bigint, number>> {
-  const times = new Map<bigint, number>();
-  const wanted = [...new Set(blocks)];
-  for (let i = 0; i < wanted.length; i += 16) {
-    const batch = wanted.slice(i, i + 16);
-    let found: { number: bigint; timestamp: bigint }[];
-    try {
-      found = await Promise.all(batch.map((blockNumber) => chain.publicClient.getBlock({ blockNumber })));
-    } catch (error) {
-      throw toChainError(error, { rpcUrl: undefined, functionName: "eth_getBlockByNumber" });
-    }
-    for (const block of found) times.set(block.number, Number(block.timestamp));
-  }
-  return times;
+export function blockTimes(chain: ChainClient, blocks: Iterable<bigint>): Promise<Map<bigint, number>> {
+  return shared.blockTimes(chain.publicClient, blocks, chainFailure(chain));
 }

@@ -1,20 +1,30 @@
 /**
- * Everyone's read views of the registry, from contract reads and past logs only (a chain client
- * without an account does): the models (listModels), one model in full (modelInfo), its
- * provenance trail (modelHistory) and the licences an account holds (licencesOf).
+ * Everyone's read views of the registry over a ChainClient (one without an account does): the
+ * models (listModels), one model in full (modelInfo), its provenance trail (modelHistory) and the
+ * licences an account holds (licencesOf). The views themselves are contracts/views.ts, the same
+ * code the browser SDK runs; this adapter gives them the client's deployment and typed errors.
  */
-import type { Abi, Address, Hex } from "viem";
-import {
-  licenseeStakingAbi,
-  modelVaultAbi,
-  proofAttestationsAbi,
-  storageChallengesAbi,
-} from "../../contracts/abi/index.js";
+import type { Address } from "viem";
+import * as views from "../../contracts/views.js";
+import type { ViewSource } from "../../contracts/views.js";
 import { NodeError } from "../errors.js";
-import { address, uint } from "./arguments.js";
-import type { ChainClient } from "./client.js";
-import { addressTopic, blockTimes, inChainOrder, scanLogs, selectorOf, uintTopic, type DecodedLog, type ScanRange, type Topics } from "./log-scan.js";
-import type { ModelStatus, Terms } from "./types.js";
+import { ChainArgumentError } from "./errors.js";
+import { DEFAULT_MAX_BLOCK_RANGE, type ChainClient } from "./client.js";
+import { chainFailure } from "./log-scan.js";
+
+export type {
+  AttestationView,
+  CustodianView,
+  HistoryContract,
+  HistoryEvent,
+  HistoryLog,
+  LicenceView,
+  ListModelsOptions,
+  ModelChallengeRecord,
+  ModelInfo,
+  ModelSummary,
+  VersionInfo,
+} from "../../contracts/views.js";
 
 /** A model id the registry never issued. */
 export class UnknownModelError extends NodeError {
@@ -30,304 +40,40 @@ export interface ScanOptions {
   maxBlockRange?: number | undefined;
 }
 
-export interface ModelSummary {
-  modelId: bigint;
-  /** From the current version's manifest, when `nameOf` could read it; otherwise null. */
-  name: string | null;
-  owner: Address;
-  /** Proposed next owner of a two-step transfer, or null. */
-  pendingOwner: Address | null;
-  version: number;
-  status: ModelStatus;
-  terms: Terms;
-  manifestCid: string;
-  custodians: readonly Address[];
-  threshold: number;
-}
-
-export interface ListModelsOptions {
-  /** Only the models this account owns now. */
-  owner?: Address | undefined;
-  /** Best effort: the name in a manifest (null when unknown or unreadable; it must not throw). */
-  nameOf?: ((manifestCid: string, owner: Address) => Promise<string | null>) | undefined;
-}
-
-const READS_AT_ONCE = 8;
-
-async function inBatches<T, R>(items: readonly T[], map: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += READS_AT_ONCE) out.push(...(await Promise.all(items.slice(i, i + READS_AT_ONCE).map(map))));
-  return out;
-}
-
-async function summary(chain: ChainClient, modelId: bigint): Promise<Omit<ModelSummary, "name"> | null> {
-  const state = await chain.modelState(modelId);
-  if (state === null) return null;
-  const [terms, current, pending] = await Promise.all([
-    chain.terms(modelId),
-    chain.version(modelId, state.version),
-    chain.contracts.vault.read.pendingOwner([modelId]),
-  ]);
+function sourceOf(chain: ChainClient, options: ScanOptions = {}): ViewSource {
+  const { contracts } = chain.deployment;
   return {
-    modelId,
-    owner: state.owner,
-    pendingOwner: /^0x0{40}$/.test(pending) ? null : pending,
-    version: state.version,
-    status: state.status,
-    terms: terms!,
-    manifestCid: current?.manifestCid ?? "",
-    custodians: current?.custodians ?? [],
-    threshold: current?.threshold ?? 0,
+    publicClient: chain.publicClient as unknown as ViewSource["publicClient"],
+    contracts: {
+      ModelVault: contracts.ModelVault, CustodianRegistry: contracts.CustodianRegistry, LicenseeStaking: contracts.LicenseeStaking,
+      StorageChallenges: contracts.StorageChallenges, ProofAttestations: contracts.ProofAttestations,
+    },
+    fromBlock: chain.deploymentBlock,
+    maxBlockRange: options.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
+    errors: {
+      unknownModel: (modelId) => new UnknownModelError(modelId),
+      invalidArgument: (message) => new ChainArgumentError(message),
+      rpc: chainFailure(chain),
+    },
   };
 }
 
 /** Every registered model (ids 1..modelCount), oldest first; `owner` keeps those it owns now. */
-export async function listModels(chain: ChainClient, options: ListModelsOptions = {}): Promise<ModelSummary[]> {
-  const owner = options.owner === undefined ? undefined : address(options.owner, "owner").toLowerCase();
-  const count = await chain.contracts.vault.read.modelCount();
-  const ids = Array.from({ length: Number(count) }, (_, i) => BigInt(i + 1));
-  const found = (await inBatches(ids, (id) => summary(chain, id))).filter((m) => m !== null);
-  const kept = owner === undefined ? found : found.filter((m) => m.owner.toLowerCase() === owner);
-  return inBatches(kept, async (m) => ({ ...m, name: options.nameOf === undefined ? null : await options.nameOf(m.manifestCid, m.owner).catch(() => null) }));
-}
-
-export interface VersionInfo {
-  version: number;
-  manifestCid: string;
-  weightsCommitment: bigint;
-  ownerCommitment: bigint;
-  storageRoot: Hex;
-  segmentCount: number;
-  custodians: readonly Address[];
-  threshold: number;
-  /** Unix seconds. */
-  publishedAt: number;
-  /** Of its VersionPublished log. */
-  publishedBlock: bigint | null;
-  txHash: Hex | null;
-}
-
-export interface ModelChallengeRecord {
-  opened: number;
-  answered: number;
-  /** Revealed and not answered in time: slashed, or still slashable. */
-  missed: number;
-  slashed: number;
-  /** Never revealed by the challenger: nothing asked of the custodian. */
-  lapsed: number;
-  /** Waiting for the reveal or for the answer. */
-  open: number;
-}
-
-export interface CustodianView {
-  address: Address;
-  /** Custodian of the current version. */
-  current: boolean;
-  registered: boolean;
-  active: boolean;
-  stake: bigint;
-  unbonding: bigint;
-  endpoint: string | null;
-  /** Of this model's storage challenges. */
-  challenges: ModelChallengeRecord;
-}
-
-export interface AttestationView {
-  kind: "ownership" | "inference" | "inferenceVerifier";
-  version: number | null;
-  /** The claimant (ownership), the prover (inference); null for a verifier change. */
-  account: Address | null;
-  blockNumber: bigint;
-  txHash: Hex;
-  args: Record<string, unknown>;
-}
-
-export interface ModelInfo extends Omit<ModelSummary, "name" | "manifestCid" | "custodians" | "threshold"> {
-  versions: VersionInfo[];
-  custodians: CustodianView[];
-  attestations: AttestationView[];
-  /** Whether the deployment has a ProofAttestations contract (no attestations otherwise). */
-  attestationsDeployed: boolean;
+export function listModels(chain: ChainClient, options: views.ListModelsOptions = {}): Promise<views.ModelSummary[]> {
+  return views.listModels(sourceOf(chain), options);
 }
 
 /** The model, every version with its commitments, its custodians with stake and challenge record, and its attestations. */
-export async function modelInfo(chain: ChainClient, modelIdInput: bigint, options: ScanOptions = {}): Promise<ModelInfo> {
-  const modelId = uint(modelIdInput, "modelId");
-  const head = await summary(chain, modelId);
-  if (head === null) throw new UnknownModelError(modelId);
-  const numbers = Array.from({ length: head.version }, (_, i) => i + 1);
-  const [records, history] = await Promise.all([inBatches(numbers, (v) => chain.version(modelId, v)), modelLogs(chain, modelId, options)]);
-  const published = new Map(history.filter((l) => l.eventName === "VersionPublished").map((l) => [Number(l.args.version), l]));
-  const versions: VersionInfo[] = numbers.map((version, i) => {
-    const r = records[i]!;
-    const log = published.get(version);
-    return {
-      version, manifestCid: r.manifestCid, weightsCommitment: r.weightsCommitment, ownerCommitment: r.ownerCommitment,
-      storageRoot: r.storageRoot, segmentCount: r.segmentCount, custodians: r.custodians, threshold: r.threshold,
-      publishedAt: Number(r.publishedAt), publishedBlock: log?.blockNumber ?? null, txHash: log?.transactionHash ?? null,
-    };
-  });
-  const latest = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-  const records_ = challengeRecords(history, latest);
-  const currentSet = new Set(head.custodians.map((c) => c.toLowerCase()));
-  const everyCustodian = [...new Map(versions.flatMap((v) => v.custodians).map((c) => [c.toLowerCase(), c])).values()];
-  const custodians = await inBatches(everyCustodian, async (account): Promise<CustodianView> => {
-    const [info, active] = await Promise.all([chain.custodianInfo(account), chain.isActiveCustodian(account)]);
-    return {
-      address: account, current: currentSet.has(account.toLowerCase()), registered: info !== null, active,
-      stake: info?.stake ?? 0n, unbonding: info?.unbonding ?? 0n, endpoint: info?.endpoint ?? null,
-      challenges: records_.get(account.toLowerCase()) ?? emptyRecord(),
-    };
-  });
-  const kinds = { OwnershipAttested: "ownership", InferenceAttested: "inference", InferenceVerifierSet: "inferenceVerifier" } as const;
-  const attestations = history
-    .filter((l) => l.contract === "attestations")
-    .map((l): AttestationView => ({
-      kind: kinds[l.eventName as keyof typeof kinds],
-      version: l.args.version === undefined ? null : Number(l.args.version),
-      account: (l.args.claimant ?? l.args.prover ?? null) as Address | null,
-      blockNumber: l.blockNumber, txHash: l.transactionHash, args: l.args,
-    }));
-  const { manifestCid: _m, custodians: _c, threshold: _t, ...rest } = head;
-  return { ...rest, versions, custodians, attestations, attestationsDeployed: chain.contracts.attestations !== null };
-}
-
-const emptyRecord = (): ModelChallengeRecord => ({ opened: 0, answered: 0, missed: 0, slashed: 0, lapsed: 0, open: 0 });
-
-/** Per custodian (lower-case address), what became of this model's challenges. */
-function challengeRecords(history: HistoryLog[], latest: bigint): Map<string, ModelChallengeRecord> {
-  const byId = new Map<bigint, { custodian: string; state: string; deadline: bigint }>();
-  for (const log of history) {
-    if (log.contract !== "challenges") continue;
-    const id = log.args.challengeId as bigint;
-    if (log.eventName === "ChallengeOpened") {
-      byId.set(id, { custodian: String(log.args.custodian).toLowerCase(), state: "committed", deadline: log.args.deadlineBlock as bigint });
-      continue;
-    }
-    const c = byId.get(id);
-    if (c === undefined) continue;
-    if (log.eventName === "ChallengeRevealed") Object.assign(c, { state: "revealed", deadline: log.args.deadlineBlock as bigint });
-    else c.state = { ChallengeAnswered: "answered", ChallengeSlashed: "slashed", ChallengeLapsed: "lapsed" }[log.eventName] ?? c.state;
-  }
-  const records = new Map<string, ModelChallengeRecord>();
-  for (const c of byId.values()) {
-    const r = records.get(c.custodian) ?? emptyRecord();
-    records.set(c.custodian, r);
-    r.opened++;
-    if (c.state === "answered") r.answered++;
-    else if (c.state === "slashed") {
-      r.slashed++;
-      r.missed++;
-    }
-    else if (c.state === "lapsed") r.lapsed++;
-    else {
-      r.open++;
-      if (c.state === "revealed" && latest > c.deadline) r.missed++;
-    }
-  }
-  return records;
-}
-
-export type HistoryContract = "vault" | "staking" | "challenges" | "attestations";
-
-export interface HistoryLog extends DecodedLog {
-  contract: HistoryContract;
-}
-
-export interface HistoryEvent extends HistoryLog {
-  /** Unix seconds of its block. */
-  time: number;
-}
-
-/** Every log of the model, in chain order: the vault's, the licensees' stakes, its challenges and their outcome, attestations. */
-async function modelLogs(chain: ChainClient, modelId: bigint, options: ScanOptions): Promise<HistoryLog[]> {
-  const latest = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-  const range: ScanRange = { fromBlock: chain.deploymentBlock, toBlock: latest, maxBlockRange: options.maxBlockRange };
-  const id = uintTopic(modelId);
-  const { contracts } = chain;
-  const scan = async (contract: HistoryContract, abi: Abi, at: Address, topics: Topics[]) =>
-    (await Promise.all(topics.map((t) => scanLogs(chain, abi, at, t, range)))).flat().map((l): HistoryLog => ({ ...l, contract }));
-  const isOfModel = (l: HistoryLog) => l.args.modelId === modelId;
-  const [vault, staking, opened, attestations] = await Promise.all([
-    // modelId is topic 1 of every vault event but KeyRequested (topic 2, after the ticket id).
-    scan("vault", modelVaultAbi, contracts.vault.address, [[null, id], [selectorOf(modelVaultAbi, "KeyRequested"), null, id]]),
-    scan("staking", licenseeStakingAbi, contracts.staking.address, [[null, null, id]]),
-    scan("challenges", storageChallengesAbi, contracts.challenges.address, [[selectorOf(storageChallengesAbi, "ChallengeOpened"), null, id]]),
-    contracts.attestations === null
-      ? []
-      : scan("attestations", proofAttestationsAbi, contracts.attestations.address, [[null, id], [selectorOf(proofAttestationsAbi, "InferenceAttested"), null, id]]),
-  ]);
-  // What became of the model's challenges: logs indexed by challenge id only.
-  const challengeIds = [...new Set(opened.filter(isOfModel).map((l) => l.args.challengeId as bigint))];
-  const outcomes: HistoryLog[] = [];
-  const followUps = ["ChallengeRevealed", "ChallengeAnswered", "ChallengeSlashed", "ChallengeLapsed"].map((e) => selectorOf(storageChallengesAbi, e));
-  for (let i = 0; i < challengeIds.length; i += 64) {
-    const ids = challengeIds.slice(i, i + 64).map(uintTopic);
-    outcomes.push(...(await scan("challenges", storageChallengesAbi, contracts.challenges.address, [[followUps, ids]])));
-  }
-  const known = new Set(challengeIds);
-  return inChainOrder([
-    ...[...vault, ...staking, ...opened, ...attestations].filter(isOfModel),
-    ...outcomes.filter((l) => known.has(l.args.challengeId as bigint)),
-  ]) as HistoryLog[];
+export function modelInfo(chain: ChainClient, modelId: bigint, options: ScanOptions = {}): Promise<views.ModelInfo> {
+  return views.modelInfo(sourceOf(chain, options), modelId);
 }
 
 /** Every on-chain event of the model in chain order, with the time of its block: its provenance trail. */
-export async function modelHistory(chain: ChainClient, modelIdInput: bigint, options: ScanOptions = {}): Promise<HistoryEvent[]> {
-  const modelId = uint(modelIdInput, "modelId");
-  if ((await chain.modelState(modelId)) === null) throw new UnknownModelError(modelId);
-  const logs = await modelLogs(chain, modelId, options);
-  const times = await blockTimes(chain, logs.map((l) => l.blockNumber));
-  return logs.map((l) => ({ ...l, time: times.get(l.blockNumber) ?? 0 }));
-}
-
-export interface LicenceView {
-  modelId: bigint;
-  /** The version it was issued for. */
-  version: number;
-  currentVersion: number;
-  status: ModelStatus;
-  /** Unix seconds; 0 = no expiry. */
-  expiresAt: number;
-  maxUses: number;
-  used: number;
-  /** null = unlimited. */
-  usesLeft: number | null;
-  revoked: boolean;
-  /** Whether the licence grants access now (the contract's hasAccess: revocation, expiry, uses, version). */
-  usable: boolean;
-  /** Why not, in the contract's order; "superseded": issued for an earlier version, without carry-over. */
-  state: "usable" | "revoked" | "expired" | "exhausted" | "superseded";
-  /** Stake the licence asks for tickets, and what the account has staked on the model. */
-  requiredStake: bigint;
-  staked: bigint;
+export function modelHistory(chain: ChainClient, modelId: bigint, options: ScanOptions = {}): Promise<views.HistoryEvent[]> {
+  return views.modelHistory(sourceOf(chain, options), modelId);
 }
 
 /** Every licence `account` holds or held (bought or granted), by model id, with its state now. */
-export async function licencesOf(chain: ChainClient, account: Address, options: ScanOptions = {}): Promise<LicenceView[]> {
-  const holder = address(account, "account");
-  const head = await chain.publicClient.getBlock({ blockTag: "latest" });
-  const latest = head.number;
-  const range: ScanRange = { fromBlock: chain.deploymentBlock, toBlock: latest, maxBlockRange: options.maxBlockRange };
-  const issued = [selectorOf(modelVaultAbi, "LicensePurchased"), selectorOf(modelVaultAbi, "LicenseGranted")];
-  const logs = await scanLogs(chain, modelVaultAbi, chain.contracts.vault.address, [issued, null, addressTopic(holder)], range);
-  const ids = [...new Set(logs.filter((l) => String(l.args.licensee).toLowerCase() === holder.toLowerCase()).map((l) => l.args.modelId as bigint))];
-  ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const views = await inBatches(ids, async (modelId): Promise<LicenceView | null> => {
-    const [licence, state, usable, staked] = await Promise.all([
-      chain.licenseOf(modelId, holder),
-      chain.modelState(modelId),
-      chain.contracts.vault.read.hasAccess([modelId, holder]),
-      chain.contracts.staking.read.stakeOf([holder, modelId]),
-    ]);
-    if (licence === null || state === null) return null;
-    const usesLeft = licence.maxUses === 0 ? null : Math.max(0, licence.maxUses - licence.used);
-    const why = usable ? "usable" : licence.revoked ? "revoked" : licence.expiresAt !== 0 && BigInt(licence.expiresAt) <= head.timestamp ? "expired" : usesLeft === 0 ? "exhausted" : "superseded";
-    return {
-      modelId, version: licence.version, currentVersion: state.version, status: state.status,
-      expiresAt: licence.expiresAt, maxUses: licence.maxUses, used: licence.used,
-      usesLeft, revoked: licence.revoked, usable, state: why, requiredStake: licence.requiredStake, staked,
-    };
-  });
-  return views.filter((v) => v !== null);
+export function licencesOf(chain: ChainClient, account: Address, options: ScanOptions = {}): Promise<views.LicenceView[]> {
+  return views.licencesOf(sourceOf(chain, options), account);
 }
