@@ -6,9 +6,7 @@
  * Neither the key nor a share ever passes through the node; the node is not trusted.
  */
 import {
-  BaseError,
   bytesToHex,
-  ContractFunctionRevertedError,
   hexToBytes,
   isAddressEqual,
   parseEventLogs,
@@ -29,9 +27,10 @@ import { constantTimeEqual } from "./bytes.js";
 import { collectShares, type CustodyDomain } from "./custody.js";
 import { keyCommitment } from "./derive.js";
 import { generateRecipientKey } from "./ecies.js";
-import { abortedError, SdkError } from "./errors.js";
+import { abortedError, chainError, SdkError } from "./errors.js";
 import { checkManifestBlock, decodeSignedManifest, isDirectoryManifest, parseCid, type Manifest, type SignedManifest } from "./manifest.js";
 import { request, requestBytes, type FetchLike } from "./node-api.js";
+import { registryViews } from "./registry.js";
 import { fieldSignals, groth16Calldata, verifierAbi, verifyGroth16, type Groth16Proof, type Groth16VerificationKey, type ProofKind } from "./proofs.js";
 import { iterateStream, openSealed } from "./sealed.js";
 import type { CID } from "multiformats/cid";
@@ -39,12 +38,17 @@ import type { CID } from "multiformats/cid";
 /** Where the contracts live: the `deployments/<chainId>.json` the deploy script writes fits as is. */
 export interface ModelvaultDeployment {
   chainId: number;
+  /** The block the deployment was recorded at: where the registry views' log scans start (default 0). */
+  blockNumber?: string | number | bigint;
   contracts: {
     ModelVault: Address;
     CustodianRegistry: Address;
     /** For on-chain proof checks: the ownership verifier and the attestation contract (which knows each model's inference verifier). */
     OwnershipVerifier?: Address | null;
     ProofAttestations?: Address | null;
+    /** For modelInfo, modelHistory and licencesOf (stakes and storage challenges). */
+    LicenseeStaking?: Address;
+    StorageChallenges?: Address;
   };
 }
 
@@ -73,6 +77,8 @@ export interface ModelvaultClientConfig<
   custodianTimeoutMs?: number;
   /** Delay before the custodians beyond the first `threshold` are asked too (default 1 s). */
   hedgeMs?: number;
+  /** Largest eth_getLogs block range of the registry views (default 2000). */
+  maxBlockRange?: number;
 }
 
 export type ModelStatus = "active" | "paused" | "retired";
@@ -192,22 +198,6 @@ export interface ProofVerification {
 const MODEL_STATUS: readonly ModelStatus[] = ["active", "paused", "retired"];
 const ENDPOINT_TTL_MS = 60_000;
 
-/** A viem failure as an SdkError, naming the contract's custom error when it reverted. */
-function chainError(error: unknown, what: string): SdkError {
-  if (error instanceof SdkError) return error;
-  if (error instanceof BaseError) {
-    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
-    if (revert instanceof ContractFunctionRevertedError) {
-      const errorName = revert.data?.errorName ?? revert.reason;
-      const args = revert.data?.args === undefined ? "" : `(${revert.data.args.map(String).join(", ")})`;
-      const code = errorName === "UnknownModel" ? "UNKNOWN_MODEL" : "CHAIN_REVERT";
-      return new SdkError(code, `${what} reverted: ${errorName ?? "no reason"}${args}`, errorName === undefined ? {} : { errorName }, { cause: error });
-    }
-    return new SdkError("CHAIN_ERROR", `${what}: ${error.shortMessage}`, {}, { cause: error });
-  }
-  return new SdkError("CHAIN_ERROR", `${what}: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
-}
-
 function checkModelId(modelId: bigint): bigint {
   if (typeof modelId !== "bigint" || modelId < 0n || modelId >= 2n ** 256n) throw new SdkError("INVALID_ARGUMENT", "modelId must be a uint256 bigint");
   return modelId;
@@ -308,6 +298,13 @@ export function createModelvaultClient<
   const client = {
     deployment,
     nodeUrl,
+
+    // listModels, modelInfo, modelHistory, licencesOf: the node's registry views (contracts/views.ts).
+    ...registryViews({
+      publicClient, deployment, maxBlockRange: config.maxBlockRange, checkChain,
+      account: async () => addressOf(await sender()),
+      nameOf: async (cid, owner): Promise<string | null> => (await client.getManifest(cid, { expectedOwner: owner })).manifest.name ?? null,
+    }),
 
     /** Owner, current version, status and licence terms; UNKNOWN_MODEL when not registered. */
     async getModel(modelId: bigint): Promise<ModelInfo> {

@@ -4,6 +4,7 @@
  * dApp can branch on `error.code` whichever side failed. Messages never hold keys, shares or
  * plaintext.
  */
+import { BaseError, ContractFunctionRevertedError } from "viem";
 
 export type SdkErrorCode =
   /** A caller's argument is of the wrong type, length or range. */
@@ -103,4 +104,20 @@ export const sealedError = {
 export function abortedError(signal: AbortSignal | undefined): SdkError {
   const reason = signal?.reason;
   return new SdkError("ABORTED", reason instanceof Error ? reason.message : "aborted", {}, { cause: reason });
+}
+
+/** A viem failure as an SdkError, naming the contract's custom error when it reverted. */
+export function chainError(error: unknown, what: string): SdkError {
+  if (error instanceof SdkError) return error;
+  if (error instanceof BaseError) {
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (revert instanceof ContractFunctionRevertedError) {
+      const errorName = revert.data?.errorName ?? revert.reason;
+      const args = revert.data?.args === undefined ? "" : `(${revert.data.args.map(String).join(", ")})`;
+      const code = errorName === "UnknownModel" ? "UNKNOWN_MODEL" : "CHAIN_REVERT";
+      return new SdkError(code, `${what} reverted: ${errorName ?? "no reason"}${args}`, errorName === undefined ? {} : { errorName }, { cause: error });
+    }
+    return new SdkError("CHAIN_ERROR", `${what}: ${error.shortMessage}`, {}, { cause: error });
+  }
+  return new SdkError("CHAIN_ERROR", `${what}: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
 }

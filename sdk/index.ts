@@ -24,6 +24,20 @@ export {
   type VerifyProofParams,
 } from "./client.js";
 export { isSdkError, SdkError, type SdkErrorCode, type SdkErrorDetails } from "./errors.js";
+// The registry views on the client (listModels, modelInfo, modelHistory, licencesOf): the node's own code.
+export type {
+  AttestationView,
+  CustodianView,
+  HistoryContract,
+  HistoryEvent,
+  LicenceTerms,
+  LicenceView,
+  ListModelsParams,
+  ModelChallengeRecord,
+  ModelDetails,
+  ModelSummary,
+  VersionInfo,
+} from "./registry.js";
 
 // The building blocks, for dApps that run the steps themselves.
 export {
