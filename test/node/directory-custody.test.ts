@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import * as dagJson from "@ipld/dag-json";
 import { CID } from "multiformats/cid";
@@ -21,6 +21,7 @@ import { assertBytes, collect } from "../helpers/bytes.js";
 import { MemoryIo } from "./fixtures/cli.js";
 import { CustodyWorld } from "./fixtures/custody.js";
 import { hfDirectory, tarItemsOf, tarOf, writeTree } from "./fixtures/hf-directory.js";
+import { rpcBridge } from "./fixtures/rpc-bridge.js";
 
 const SEGMENT = 8192 - 16;
 
@@ -33,32 +34,6 @@ interface Registered {
   replayed?: boolean;
 }
 
-/** The in-process Hardhat EVM as a JSON-RPC endpoint over HTTP, for CLI commands that take --rpc-url. */
-async function rpcBridge(world: CustodyWorld): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", async () => {
-      type Call = { id: number; method: string; params?: unknown[] };
-      const body = JSON.parse(Buffer.concat(parts).toString()) as Call | Call[];
-      const answer = async (call: Call) => {
-        try {
-          const request = { method: call.method, params: call.params } as Parameters<typeof world.connection.provider.request>[0];
-          return { jsonrpc: "2.0", id: call.id, result: await world.connection.provider.request(request) };
-        } catch (error) {
-          const { code, message, data } = error as { code?: number; message: string; data?: unknown };
-          return { jsonrpc: "2.0", id: call.id, error: { code: code ?? -32603, message, data } };
-        }
-      };
-      const answers = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(answers, (_key, value: unknown) => (typeof value === "bigint" ? `0x${value.toString(16)}` : value)));
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, server };
-}
 
 describe("directory models with custody: register (HTTP tar and CLI), rotate by re-encryption, versions", function () {
   this.timeout(180_000);
@@ -73,7 +48,7 @@ describe("directory models with custody: register (HTTP tar and CLI), rotate by 
     world = await CustodyWorld.create({ custodians: 2 });
     const journal = await PublishJournal.open(await world.dataDir());
     api = await startApi({ peer: world.owner.peer, identity: world.owner.identity, chain: world.owner.chain, journal });
-    rpc = await rpcBridge(world);
+    rpc = await rpcBridge(world.connection.provider);
     deploymentFile = join(await world.dataDir(), "deployment.json");
     await writeFile(deploymentFile, JSON.stringify(world.deployment));
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { bytesToHex, type Address, type Hex } from "viem";
 import { encryptKeystore, generateKeyPair, saveKeystore, type NodeIdentity } from "../../crypto/index.js";
@@ -12,35 +12,11 @@ import { PublishJournal } from "../../node/custody/publish-journal.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
 import { MemoryIo } from "./fixtures/cli.js";
 import { CustodyWorld, identityAt } from "./fixtures/custody.js";
+import { rpcBridge } from "./fixtures/rpc-bridge.js";
 
 const PASSWORD = "owner-commands-test";
 const FREE: Terms = { price: 0n, duration: 0, maxUses: 0, minStake: 0n, carryOver: false };
 
-/** The in-process Hardhat EVM as a JSON-RPC endpoint over HTTP, for CLI commands that take --rpc-url. */
-async function rpcBridge(world: CustodyWorld): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", async () => {
-      type Call = { id: number; method: string; params?: unknown[] };
-      const body = JSON.parse(Buffer.concat(parts).toString()) as Call | Call[];
-      const answer = async (call: Call) => {
-        try {
-          const request = { method: call.method, params: call.params } as Parameters<typeof world.connection.provider.request>[0];
-          return { jsonrpc: "2.0", id: call.id, result: await world.connection.provider.request(request) };
-        } catch (error) {
-          const { code, message, data } = error as { code?: number; message: string; data?: unknown };
-          return { jsonrpc: "2.0", id: call.id, error: { code: code ?? -32603, message, data } };
-        }
-      };
-      const answers = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(answers, (_key, value: unknown) => (typeof value === "bigint" ? `0x${value.toString(16)}` : value)));
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
-}
 
 interface Run {
   code: number;
@@ -61,7 +37,7 @@ describe("owner and licensee commands: terms, pause, retire, transfer, grant/rev
 
   before(async () => {
     world = await CustodyWorld.create({ custodians: 2 });
-    rpc = await rpcBridge(world);
+    rpc = await rpcBridge(world.connection.provider);
     deploymentFile = join(await world.dataDir(), "deployment.json");
     await writeFile(deploymentFile, JSON.stringify(world.deployment));
     for (const [name, identity] of Object.entries(people)) {

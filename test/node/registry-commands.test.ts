@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
@@ -13,6 +13,7 @@ import { createChainClient, licencesOf, listModels, modelHistory, UnknownModelEr
 import { run } from "../../node/cli/index.js";
 import { deploySuite } from "../../scripts/deploy-suite.js";
 import { MemoryIo } from "./fixtures/cli.js";
+import { rpcBridge } from "./fixtures/rpc-bridge.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const account = (index: number): HDAccount => mnemonicToAccount(MNEMONIC, { addressIndex: index });
@@ -27,30 +28,6 @@ const RESPONSE_WINDOW = 4n;
 
 interface JsonEvent { block: string; logIndex: number; time: number; txHash: Hex; contract: string; event: string; args: Record<string, unknown> }
 
-/** The in-process EVM as JSON-RPC over HTTP, for the CLI's --rpc-url. */
-async function rpcBridge(provider: { request(request: { method: string; params?: unknown[] }): Promise<unknown> }): Promise<Server> {
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", async () => {
-      type Call = { id: number; method: string; params?: unknown[] };
-      const body = JSON.parse(Buffer.concat(parts).toString()) as Call | Call[];
-      const answer = async (call: Call) => {
-        try {
-          return { jsonrpc: "2.0", id: call.id, result: await provider.request({ method: call.method, params: call.params }) };
-        } catch (error) {
-          const { code, message, data } = error as { code?: number; message: string; data?: unknown };
-          return { jsonrpc: "2.0", id: call.id, error: { code: code ?? -32603, message, data } };
-        }
-      };
-      const answers = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(answers, (_key, value: unknown) => (typeof value === "bigint" ? `0x${value.toString(16)}` : value)));
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  return server;
-}
 
 describe("read commands: models, model info, model history, licences (Hardhat EVM, no keystore)", function () {
   this.timeout(120_000);
@@ -110,7 +87,7 @@ describe("read commands: models, model info, model history, licences (Hardhat EV
     tx.pause2 = (await owner2.write("vault", "pause", [2n])).txHash;
     tx.transfer2 = (await owner2.write("vault", "transferOwnership", [2n, OWNER.address])).txHash;
 
-    server = await rpcBridge(connection.provider);
+    ({ server } = await rpcBridge(connection.provider));
     dir = await mkdtemp(join(tmpdir(), "mv-registry-"));
     const deploymentFile = join(dir, "deployment.json");
     await writeFile(deploymentFile, JSON.stringify(deployment));
