@@ -14,15 +14,18 @@ import { storageChallengesAbi } from "./abi/StorageChallenges.js";
 import { addressTopic, blockTimes, inChainOrder, scanLogs, selectorOf, uintTopic, type DecodedLog, type RpcFailure, type ScanRange, type Topics } from "./log-scan.js";
 
 export type ModelStatus = "active" | "paused" | "retired";
-const MODEL_STATUS: readonly ModelStatus[] = ["active", "paused", "retired"];
+/** ModelRegistry's status enum, by value. */
+export const MODEL_STATUS: readonly ModelStatus[] = ["active", "paused", "retired"];
 
 /** Licence terms, fixed into each licence when it is issued. */
 export interface Terms {
+  /** Wei, paid exactly by buy. */
   price: bigint;
-  /** Seconds; 0 = no expiry. */
+  /** Seconds a licence lasts; 0 = no expiry. */
   duration: number;
-  /** 0 = unlimited. */
+  /** Tickets per licence; 0 = unlimited. */
   maxUses: number;
+  /** Licensee stake required for tickets, wei; 0 = none. */
   minStake: bigint;
   carryOver: boolean;
 }

@@ -1,9 +1,8 @@
 /** What the chain client reads and writes, in the contracts' terms with TypeScript types (bigint ids, viem Address/Hex). */
 import type { Address, Hex } from "viem";
+import type { ModelStatus } from "../../contracts/views.js";
 
-export type ModelStatus = "active" | "paused" | "retired";
-/** By the contract's Status enum value. */
-export const MODEL_STATUS: readonly ModelStatus[] = ["active", "paused", "retired"];
+export { MODEL_STATUS, type ModelStatus } from "../../contracts/views.js";
 
 export interface ModelState {
   owner: Address;
@@ -23,18 +22,8 @@ export interface VersionParams {
   threshold: number;
 }
 
-/** Licence terms, fixed into each licence when it is issued. */
-export interface Terms {
-  /** Wei, paid exactly by buy. */
-  price: bigint;
-  /** Seconds a licence lasts; 0 = no expiry. */
-  duration: number;
-  /** Tickets per licence; 0 = unlimited. */
-  maxUses: number;
-  /** Licensee stake required for tickets, wei; 0 = none. */
-  minStake: bigint;
-  carryOver: boolean;
-}
+/** Licence terms, fixed into each licence when it is issued (one definition: contracts/views.ts). */
+export type { Terms } from "../../contracts/views.js";
 
 export interface ModelVersion {
   manifestCid: string;
