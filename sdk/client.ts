@@ -23,7 +23,7 @@ import { custodianRegistryAbi } from "../contracts/abi/CustodianRegistry.js";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
 import { proofAttestationsAbi } from "../contracts/abi/ProofAttestations.js";
 import { fileKey } from "../crypto/directory.js";
-import { constantTimeEqual } from "./bytes.js";
+import { constantTimeEqual, subtle } from "./bytes.js";
 import { collectShares, type CustodyDomain } from "./custody.js";
 import { keyCommitment } from "./derive.js";
 import { generateRecipientKey } from "./ecies.js";
@@ -356,6 +356,7 @@ export function createModelvaultClient<
      */
     async requestTicket(modelId: bigint): Promise<AccessTicket> {
       checkModelId(modelId);
+      subtle(); // a ticket is spent for good: without WebCrypto its shares could never be unwrapped here
       const recipient = generateRecipientKey();
       const recipientPublicKey = bytesToHex(recipient.publicKey);
       let receipt: TransactionReceipt;
@@ -436,6 +437,7 @@ export function createModelvaultClient<
     /** Licence (bought when asked and needed) -> ticket -> key from the custodians -> fetch and decrypt. */
     async accessModel(modelId: bigint, options: AccessOptions = {}): Promise<AccessResult> {
       checkModelId(modelId);
+      subtle(); // NO_WEBCRYPTO before anything is bought or spent, not after
       let purchase: LicencePurchase | undefined;
       if (options.buy === true && !(await client.hasAccess(modelId))) purchase = await client.buyLicence(modelId);
       const ticket = await client.requestTicket(modelId);

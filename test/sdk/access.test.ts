@@ -164,6 +164,29 @@ describe("sdk: buy, ticket, custodians, fetch and decrypt against a real in-proc
     await assertSdkCode(sdk.fetchModel(published.manifestCid.toString(), published.key, { file: "config.json" }), "INVALID_ARGUMENT");
   });
 
+  it("without WebCrypto (a non-secure page), accessModel and requestTicket fail with NO_WEBCRYPTO before buying or spending", async () => {
+    const account = identityAt(12).address;
+    const transport = custom(world.connection.provider, { retryCount: 0 });
+    const insecure = createModelvaultClient({
+      publicClient: createPublicClient({ chain, transport, pollingInterval: 20 }),
+      walletClient: createWalletClient({ account, chain, transport, pollingInterval: 20 }),
+      deployment: world.deployment,
+      nodeUrl: world.custodians[0]!.api.url,
+    });
+    const publicClient = createPublicClient({ chain, transport });
+    const balance = await publicClient.getBalance({ address: account });
+    const webCrypto = Object.getOwnPropertyDescriptor(globalThis, "crypto")!;
+    Object.defineProperty(globalThis, "crypto", { value: {}, configurable: true });
+    try {
+      await assertSdkCode(insecure.accessModel(published.chainModelId, { buy: true }), "NO_WEBCRYPTO");
+      await assertSdkCode(insecure.requestTicket(published.chainModelId), "NO_WEBCRYPTO");
+    } finally {
+      Object.defineProperty(globalThis, "crypto", webCrypto);
+    }
+    assert.equal(await insecure.hasAccess(published.chainModelId), false, "no licence was bought");
+    assert.equal(await publicClient.getBalance({ address: account }), balance, "nothing was spent, not even gas");
+  });
+
   it("fewer than k releases: NOT_ENOUGH_SHARES naming each custodian's refusal", async () => {
     const modelId = published.chainModelId;
     const ticket = await sdk.requestTicket(modelId);
