@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { UnixFS } from "@helia/unixfs";
 import type { CID } from "multiformats/cid";
-import { bytesToHex, type LocalAccount } from "viem";
+import { bytesToHex } from "viem";
 import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, InvalidArgumentError, keyCommitment, type ByteSource } from "../../crypto/index.js";
 import { fileKey, ModelPathSet } from "../../crypto/directory.js";
 import { addPin } from "../storage/pins.js";
@@ -17,6 +17,7 @@ import { STORAGE_SEGMENT_SIZE, StorageLeafHasher } from "../storage/storage-tree
 import { storageRoot } from "./frame-sealer.js";
 import { importLeaves } from "./leaf-import.js";
 import { DIRECTORY_MANIFEST_FORMAT, encodeSignedManifest, signModelManifest, type DirectoryFile, type DirectoryManifest, type SignedManifest } from "./manifest.js";
+import type { PublishOptions } from "./publish.js";
 import { sealLeaves } from "./sealed-leaves.js";
 
 export interface DirectoryEntry {
@@ -33,18 +34,9 @@ export interface PublishDirectoryProgress {
   sealedBytes: number;
 }
 
-export interface PublishDirectoryOptions {
-  owner: LocalAccount;
-  key?: Uint8Array;
-  modelId?: Uint8Array;
-  version?: number;
-  name?: string;
-  segmentSize?: number;
-  weightsCommitment?: string;
-  custodians?: DirectoryManifest["custodians"];
-  threshold?: number;
+/** As for a file (PublishOptions), with progress per file. */
+export interface PublishDirectoryOptions extends Omit<PublishOptions, "onProgress"> {
   onProgress?: (progress: PublishDirectoryProgress) => void;
-  signal?: AbortSignal;
 }
 
 export interface PublishDirectoryResult {
