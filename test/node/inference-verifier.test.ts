@@ -14,17 +14,15 @@ import { hardhat } from "viem/chains";
 import { createChainClient, inferenceAttestationId, parseDeployment, type ChainClient } from "../../node/chain/index.js";
 import { run } from "../../node/cli/index.js";
 import { loadIdentity } from "../../node/cli/identity.js";
-import { Custodian } from "../../node/custody/custodian.js";
-import { ShareStore } from "../../node/custody/share-store.js";
-import { startApi, type RunningApi } from "../../node/http/server.js";
-import { StoragePeer } from "../../node/storage/storage-peer.js";
+import type { RunningApi } from "../../node/http/server.js";
 import { builtInferenceVerifiers, deploySuite, type Deployment } from "../../scripts/deploy-suite.js";
 import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
 import { weightsCommitment } from "../../zkp/commitment.js";
 import { terminateCurve } from "../../zkp/curve.js";
 import { IRIS_MODEL_PATH, loadIrisModel } from "../../zkp/models.js";
-import { MNEMONIC, MIN_STAKE, identityAt } from "./fixtures/custody.js";
+import { MNEMONIC, MIN_STAKE } from "./fixtures/custody.js";
 import { MemoryIo, TEST_SCRYPT_N } from "./fixtures/cli.js";
+import { startOwnerAndCustodians } from "./fixtures/custodian-nodes.js";
 
 const PASSWORD = "inference verifier test password";
 const IRIS = "inference_4_16_3";
@@ -65,7 +63,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
   let modelId: bigint;
   let ownerApi: RunningApi;
   let commitment: bigint;
-  const custodians: Address[] = [];
+  let custodians: Address[] = [];
   const stops: (() => Promise<unknown>)[] = [];
 
   async function cli(args: string[]) {
@@ -101,21 +99,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     owner = await initNode("owner");
     stranger = await initNode("stranger");
     const ownerIdentity = await loadIdentity(owner.dataDir, PASSWORD);
-    const ownerPeer = await StoragePeer.start({ dataDir: join(dir, "owner-peer") });
-    stops.push(() => ownerPeer.stop());
-    ownerApi = await startApi({ peer: ownerPeer, identity: ownerIdentity, chain: await connect(ownerIdentity.account), host: "127.0.0.1", port: 0 });
-    stops.push(() => ownerApi.close());
-    for (const index of [3, 4]) {
-      const identity = identityAt(index);
-      const cDir = join(dir, `custodian-${index}`);
-      const peer = await StoragePeer.start({ dataDir: cDir, peers: [ownerPeer.addresses[0]!.toString()] });
-      const chain = await connect(identity.account);
-      const store = await ShareStore.open(join(cDir, "custody"));
-      const api = await startApi({ peer, identity, custodian: new Custodian({ identity, chain, store, peer, fetchTimeoutMs: 10_000 }), host: "127.0.0.1", port: 0 });
-      stops.push(() => api.close(), () => peer.stop(), () => store.close());
-      await chain.registerCustodian(identity.publicKey, api.url, MIN_STAKE);
-      custodians.push(identity.address);
-    }
+    ({ ownerApi, custodians } = await startOwnerAndCustodians({ dir, ownerIdentity, connect, stops }));
     commitment = await weightsCommitment(loadIrisModel());
     // The model is registered straight on chain: the commands here only need its commitments.
     const ownerChain = await connect((await loadIdentity(owner.dataDir, PASSWORD)).account);

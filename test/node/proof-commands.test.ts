@@ -11,10 +11,7 @@ import { hardhat } from "viem/chains";
 import { createChainClient, type ChainClient, type Deployment } from "../../node/chain/index.js";
 import { run } from "../../node/cli/index.js";
 import { loadIdentity } from "../../node/cli/identity.js";
-import { Custodian } from "../../node/custody/custodian.js";
-import { ShareStore } from "../../node/custody/share-store.js";
-import { startApi, type RunningApi } from "../../node/http/server.js";
-import { StoragePeer } from "../../node/storage/storage-peer.js";
+import type { RunningApi } from "../../node/http/server.js";
 import { deploySuite } from "../../scripts/deploy-suite.js";
 import { startHardhatNode, type HardhatNode } from "../../scripts/lib/hardhat-node.js";
 import { weightsCommitment } from "../../zkp/commitment.js";
@@ -23,6 +20,7 @@ import { IRIS_MODEL_PATH, loadIrisModel } from "../../zkp/models.js";
 import { ownerCommitment, randomOwnerSecret } from "../../zkp/ownership.js";
 import { MNEMONIC, MIN_STAKE, identityAt } from "./fixtures/custody.js";
 import { MemoryIo, TEST_SCRYPT_N } from "./fixtures/cli.js";
+import { startOwnerAndCustodians } from "./fixtures/custodian-nodes.js";
 
 const PASSWORD = "proof test password";
 
@@ -38,7 +36,7 @@ describe("proofs from the command line: owner commitment at publish, prove owner
   let ownerApi: RunningApi;
   let reader: ChainClient;
   let commitment: bigint;
-  const custodians: Address[] = [];
+  let custodians: Address[] = [];
 
   async function cli(args: string[]) {
     const io = new MemoryIo({ MODELVAULT_PASSWORD: PASSWORD });
@@ -77,21 +75,7 @@ describe("proofs from the command line: owner commitment at publish, prove owner
 
     ({ dataDir: ownerDir, address: ownerAddress } = await initNode("owner"));
     const ownerIdentity = await loadIdentity(ownerDir, PASSWORD);
-    const ownerPeer = await StoragePeer.start({ dataDir: join(dir, "owner-peer") });
-    stops.push(() => ownerPeer.stop());
-    ownerApi = await startApi({ peer: ownerPeer, identity: ownerIdentity, chain: await chainFor(ownerIdentity.account), host: "127.0.0.1", port: 0 });
-    stops.push(() => ownerApi.close());
-    for (const index of [3, 4]) {
-      const identity = identityAt(index);
-      const cDir = join(dir, `custodian-${index}`);
-      const peer = await StoragePeer.start({ dataDir: cDir, peers: [ownerPeer.addresses[0]!.toString()] });
-      const chain = await chainFor(identity.account);
-      const store = await ShareStore.open(join(cDir, "custody"));
-      const api = await startApi({ peer, identity, custodian: new Custodian({ identity, chain, store, peer, fetchTimeoutMs: 10_000 }), host: "127.0.0.1", port: 0 });
-      stops.push(() => api.close(), () => peer.stop(), () => store.close());
-      await chain.registerCustodian(identity.publicKey, api.url, MIN_STAKE);
-      custodians.push(identity.address);
-    }
+    ({ ownerApi, custodians } = await startOwnerAndCustodians({ dir, ownerIdentity, connect: chainFor, stops }));
     commitment = await weightsCommitment(loadIrisModel());
   });
 
