@@ -15,6 +15,7 @@ import type { ChainClient } from "../chain/index.js";
 import { clientGone, withDeadline, type ApiContext } from "./context.js";
 import { TAR_CONTENT_TYPE, tarEntries } from "./directory-upload.js";
 import { ApiError } from "./errors.js";
+import { limitedBody, refuseRest } from "./upload-body.js";
 import { checkPublishVerifier, setPublishVerifier } from "./publish-verifier.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
 
@@ -46,16 +47,6 @@ function publishedJson(result: ModelPublishResult) {
   };
 }
 
-/** The request body, counted against the limit; a too-long body fails with 413. */
-async function* limited(body: Readable, limit: number): AsyncGenerator<Uint8Array> {
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) throw new ApiError(413, "PAYLOAD_TOO_LARGE", `the upload exceeds the limit of ${limit} bytes`);
-    yield chunk;
-  }
-}
-
 /** Yields `first`, then the rest of `iterator`: lets us look at the first chunk before publishing. */
 async function* prepend(first: Uint8Array, iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield first;
@@ -74,7 +65,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const query = parseInput(publishQuery, request.query, "query");
     const declared = Number(request.headers["content-length"] ?? Number.NaN);
     if (declared > ctx.bodyLimit) {
-      reply.header("connection", "close"); // do not read the rest of a refused upload
+      refuseRest(request.raw);
       throw new ApiError(413, "PAYLOAD_TOO_LARGE", `the upload (${declared} bytes) exceeds the limit of ${ctx.bodyLimit} bytes`);
     }
     if (!(request.body instanceof Readable)) {
@@ -86,7 +77,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     const directory = mediaTypeOf(request.headers["content-type"]) === TAR_CONTENT_TYPE;
     const signal = clientGone(reply);
-    const chunks = limited(request.body, ctx.bodyLimit);
+    const chunks = limitedBody(request.body, ctx.bodyLimit);
     // A replayed registering publish answers without publishing, once the upload is read.
     const readToEnd = async () => {
       for await (const _ of chunks) {
@@ -128,8 +119,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       reply.code(201);
       return publishedJson(result);
     } catch (error) {
-      // A refused archive may have more body coming: close rather than read it.
-      if (directory || (error instanceof ApiError && error.status === 413)) reply.header("connection", "close");
+      refuseRest(request.raw); // the client may still be sending: let it read the answer
       throw error;
     }
   });

@@ -24,22 +24,26 @@ export function pinRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { pins: described };
   });
 
+  // One pin walk per CID at a time: concurrent requests for it wait for that one, then look again.
+  const adding = new Map<string, Promise<boolean>>();
   app.post("/v1/pins/:cid", async (request, reply) => {
     const { cid } = parseInput(cidParam, request.params, "path");
     const query = parseInput(readQuery.omit({ offline: true }), request.query, "query");
     const ms = query.timeoutMs ?? ctx.fetchTimeoutMs;
     const signal = clientGone(reply);
-    // Already a pin of its own (a block that is only inside another pin gets its own pin here).
-    if (await isPinRoot(ctx, cid, signal)) return { cid: cid.toString(), pinned: true, added: false };
-    // An idle timeout, like fetch: a large DAG may take long, but must keep moving. The blocks
-    // come first, many at once; the pin walk is then local. Our walker, as addPin/removePin use:
-    // Helia's default one rethrows a failed block fetch through a promise nobody awaits.
-    await fetchDag(ctx.peer, cid, signal, { idleTimeoutMs: ms });
-    for await (const _ of ctx.peer.helia.pins.add(cid, { signal, walker: leafAwareWalker(), metadata: { source: "api" } })) {
-      // each yielded CID is one block now pinned
+    const key = cid.toString();
+    for (let running = adding.get(key); running !== undefined; running = adding.get(key)) {
+      await running.catch(() => {}); // its failure is its own request's: this one tries afresh
     }
-    reply.code(201);
-    return { cid: cid.toString(), pinned: true, added: true };
+    const work = addPin(ctx, cid, ms, signal);
+    adding.set(key, work);
+    try {
+      const added = await work;
+      if (added) reply.code(201);
+      return { cid: key, pinned: true, added };
+    } finally {
+      adding.delete(key);
+    }
   });
 
   app.delete("/v1/pins/:cid", async (request, reply) => {
@@ -109,4 +113,24 @@ async function describePin(store: LocalBlockstore, pin: PinInfo, signal: AbortSi
     if (signal.aborted) throw signal.reason;
     return pin;
   }
+}
+
+/** Pins `cid` and all below it, fetching what is missing; false when it already was a pin. */
+async function addPin(ctx: ApiContext, cid: CID, idleTimeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  // Already a pin of its own (a block that is only inside another pin gets its own pin here).
+  if (await isPinRoot(ctx, cid, signal)) return false;
+  // An idle timeout, like fetch: a large DAG may take long, but must keep moving. The blocks
+  // come first, many at once; the pin walk is then local. Our walker, as addPin/removePin use:
+  // Helia's default one rethrows a failed block fetch through a promise nobody awaits.
+  await fetchDag(ctx.peer, cid, signal, { idleTimeoutMs });
+  try {
+    for await (const _ of ctx.peer.helia.pins.add(cid, { signal, walker: leafAwareWalker(), metadata: { source: "api" } })) {
+      // each yielded CID is one block now pinned
+    }
+  } catch (error) {
+    // Pinned meanwhile by another path (a fetch with --pin): the same as already pinned.
+    if ((error as Error)?.name === "AlreadyPinnedError") return false;
+    throw error;
+  }
+  return true;
 }

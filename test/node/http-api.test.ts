@@ -27,18 +27,41 @@ async function expectError(response: Response, status: number, code: string): Pr
 }
 
 /** A POST whose body is written in pieces without Content-Length (chunked), read with node:http. */
-function postChunked(url: string, pieces: Buffer[]): Promise<{ status: number; body: string }> {
+/**
+ * POSTs `pieces` one at a time with chunked encoding, to the end whatever the server answers
+ * meanwhile; resolves once both the answer and the sending are over, with any sending error.
+ */
+function postChunked(url: string, pieces: Buffer[]): Promise<{ status: number; body: string; sendError?: Error }> {
   return new Promise((resolve, reject) => {
+    let answer: { status: number; body: string } | undefined;
+    let sendError: Error | undefined;
+    let sent = false;
+    const settle = () => {
+      if (answer !== undefined && sent) resolve({ ...answer, ...(sendError === undefined ? {} : { sendError }) });
+    };
     const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/octet-stream" } }, (res) => {
       const parts: Buffer[] = [];
       res.on("data", (part: Buffer) => parts.push(part));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+      res.on("end", () => {
+        answer = { status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() };
+        settle();
+      });
       res.on("error", reject);
     });
-    req.on("error", reject);
+    req.on("error", (error) => {
+      sendError = error;
+      sent = true;
+      if (answer === undefined) reject(error);
+    });
     const write = (i: number) => {
-      if (i === pieces.length) return req.end();
       if (req.destroyed) return;
+      if (i === pieces.length) {
+        req.end(() => {
+          sent = true;
+          settle();
+        });
+        return;
+      }
       req.write(pieces[i]!, () => setImmediate(() => write(i + 1)));
     };
     write(0);
@@ -154,8 +177,10 @@ describe("node HTTP API", function () {
     assert.equal(removed.status, 200);
     assert.deepEqual(await list(), []);
     await expectError(await fetch(`${api.url}/v1/pins/${published.manifestCid}`, { method: "DELETE" }), 404, "PIN_NOT_FOUND");
-    const added = await fetch(`${api.url}/v1/pins/${published.manifestCid}`, { method: "POST" });
-    assert.equal(added.status, 201);
+    // Concurrent pins of the same CID: one adds it, the others find it pinned; none fails.
+    const racing = await Promise.all(Array.from({ length: 6 }, () => fetch(`${api.url}/v1/pins/${published.manifestCid}`, { method: "POST" })));
+    assert.deepEqual(racing.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 201]);
+    assert.deepEqual((await Promise.all(racing.map(async (r) => ((await r.json()) as { added: boolean }).added))).filter(Boolean), [true]);
     assert.deepEqual(await list(), [published.manifestCid]);
     assert.equal((await fetch(`${api.url}/v1/pins/${published.manifestCid}`, { method: "POST" })).status, 200, "idempotent");
     await peer.helia.gc();
@@ -221,9 +246,11 @@ describe("node HTTP API", function () {
     const big = randomBytes(256 * 1024 + 1);
     const declared = await fetch(`${api.url}/v1/models`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: big });
     await expectError(declared, 413, "PAYLOAD_TOO_LARGE");
-    const pieces = Array.from({ length: 20 }, () => randomBytes(16 * 1024));
+    // Well past the limit: the client is still sending when the refusal comes, and must read it.
+    const pieces = Array.from({ length: 120 }, () => randomBytes(16 * 1024));
     const streamed = await postChunked(`${api.url}/v1/models`, pieces);
     assert.equal(streamed.status, 413);
+    assert.equal(streamed.sendError, undefined, "the client could send its whole body and read the answer");
     assert.equal((JSON.parse(streamed.body) as JsonError).error.code, "PAYLOAD_TOO_LARGE");
     // Nothing of the refused uploads was pinned.
     const pins = ((await (await fetch(`${api.url}/v1/pins`)).json()) as { pins: unknown[] }).pins;
