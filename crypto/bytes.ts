@@ -1,10 +1,10 @@
-/** Small byte helpers shared by crypto/ modules. */
-import { timingSafeEqual } from "node:crypto";
+/** Small byte helpers shared by crypto/ modules (and the SDK). */
+import { platform } from "#crypto-platform";
 import { InvalidArgumentError } from "./errors.js";
 
 /** Constant-time equality of two byte strings (false, not an exception, on length mismatch). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return platform.constantTimeEqual(a, b);
 }
 
 /** Throws InvalidArgumentError unless `value` is a Uint8Array of exactly `length` bytes. */
@@ -16,9 +16,15 @@ export function expectBytes(value: unknown, length: number, name: string): Uint8
   return value;
 }
 
-/** A Buffer view over the same memory (no copy), for node:crypto calls. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
 }
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -2,7 +2,7 @@
  * Key derivation: HKDF-SHA256 (RFC 5869, @noble/hashes) with modelvault's context strings.
  * Every derived key names its purpose in `info`, so keys for different uses never coincide.
  */
-import { randomBytes } from "node:crypto";
+import { platform } from "#crypto-platform";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { expectBytes, utf8 } from "./bytes.js";
@@ -17,7 +17,7 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uin
 
 /** A fresh random 32-byte content key (one per model version; never reused across streams). */
 export function generateContentKey(): Uint8Array {
-  return new Uint8Array(randomBytes(KEY_LENGTH));
+  return platform.randomBytes(KEY_LENGTH);
 }
 
 /**

@@ -154,3 +154,10 @@ export class ManifestSignatureError extends ModelvaultCryptoError {
     super("MANIFEST_SIGNATURE", message);
   }
 }
+
+/** WebCrypto (globalThis.crypto.subtle) is missing: a browser page not on https:// or localhost. */
+export class NoWebCryptoError extends ModelvaultCryptoError {
+  constructor() {
+    super("NO_WEBCRYPTO", "WebCrypto (crypto.subtle) is not available: browsers only offer it on https:// or localhost pages");
+  }
+}

@@ -2,12 +2,13 @@
  * Writes test/crypto/vectors/sealed-v1-corners.json: inputs at the corners of the sealed format
  * (docs/FORMAT.md, "Reading a stream") with what every reader must report for each: the code, the
  * segment for SEALED_SEGMENT_AUTH, and the plaintext a streaming reader releases before it stops.
- * Some inputs are made with sealSegment directly, as no writer would (an empty final segment after
+ * Some inputs are sealed segment by segment here, as no writer would (an empty final segment after
  * a full one, a short non-final segment): readers must refuse them. Deterministic; run when the
  * reading rules change: node --import tsx scripts/gen-sealed-corners.ts
  */
 import { writeFile } from "node:fs/promises";
-import { createHeader, sealSegment } from "../crypto/index.js";
+import { createHeader, segmentNonce } from "../crypto/index.js";
+import { aesGcmSealSync, exportAesGcmKey } from "../crypto/platform/node.js";
 import { hex, patternBytes } from "../test/helpers/bytes.js";
 
 const S = 32;
@@ -15,11 +16,13 @@ const key = patternBytes(32, 11);
 const otherKey = patternBytes(32, 12);
 const modelId = patternBytes(32, 111);
 const otherModelId = patternBytes(32, 112);
-const opened = createHeader({ key, modelId, segmentSize: S, noncePrefix: patternBytes(7, 211) });
+const opened = await createHeader({ key, modelId, segmentSize: S, noncePrefix: patternBytes(7, 211) });
 const header = opened.header.bytes;
 const plain = (i: number, length: number) => patternBytes(length, 31 + i);
 /** Frame i of `length` plaintext bytes with the given final flag, as one array. */
-const frame = (i: number, length: number, final: boolean) => Buffer.concat(sealSegment(opened, i, final, [plain(i, length)]));
+const segmentKey = exportAesGcmKey(opened.segmentKey);
+const frame = (i: number, length: number, final: boolean) =>
+  Buffer.concat(aesGcmSealSync(segmentKey, segmentNonce(opened.header.noncePrefix, i, final), opened.aad, [plain(i, length)]));
 const cat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 const flip = (bytes: Uint8Array, at: number) => {
   const out = Uint8Array.from(bytes);

@@ -5,6 +5,7 @@
  * plaintext.
  */
 import { BaseError, ContractFunctionRevertedError } from "viem";
+import { ModelvaultCryptoError, NotEnoughSharesError, SegmentAuthenticationError } from "../crypto/errors.js";
 
 export type SdkErrorCode =
   /** A caller's argument is of the wrong type, length or range. */
@@ -91,15 +92,55 @@ export function isSdkError(error: unknown, code?: SdkErrorCode): error is SdkErr
   return error instanceof SdkError && (code === undefined || error.code === code);
 }
 
-export const sealedError = {
-  truncated: (message = "the sealed stream ended before its final segment") => new SdkError("SEALED_TRUNCATED", message),
-  malformed: (message: string) => new SdkError("SEALED_MALFORMED_HEADER", message),
-  wrongKey: () => new SdkError("WRONG_KEY", "the key does not open this sealed stream"),
-  tampered: () => new SdkError("SEALED_HEADER_TAMPERED", "the sealed header failed authentication"),
-  modelMismatch: () => new SdkError("SEALED_MODEL_MISMATCH", "the sealed stream belongs to another model"),
-  segment: (segment: number) => new SdkError("SEALED_SEGMENT_AUTH", `segment ${segment} failed authentication`, { segment }),
-  trailing: () => new SdkError("SEALED_TRAILING_DATA", "data follows the final segment of the sealed stream"),
+// ---- the one boundary between the shared formats (crypto/, typed errors) and the SDK's codes ----
+
+/** Core codes the SDK names otherwise; every other core code the SDK documents passes as it is. */
+const RENAMED: Record<string, SdkErrorCode> = {
+  SEALED_WRONG_KEY: "WRONG_KEY",
+  SHARES_NOT_ENOUGH: "NOT_ENOUGH_SHARES",
+  MANIFEST_SIGNATURE: "INVALID_MANIFEST",
+  INVALID_PUBLIC_KEY: "INVALID_ARGUMENT",
 };
+const SAME: ReadonlySet<string> = new Set<SdkErrorCode>([
+  "INVALID_ARGUMENT", "UNWRAP_FAILED", "SHARE_MALFORMED", "SHARES_MISMATCHED", "SHARES_INVALID", "NO_WEBCRYPTO",
+  "SEALED_TRUNCATED", "SEALED_MALFORMED_HEADER", "SEALED_HEADER_TAMPERED", "SEALED_MODEL_MISMATCH", "SEALED_SEGMENT_AUTH", "SEALED_TRAILING_DATA",
+]);
+
+/** A crypto/ error (crypto/errors.ts) as the SdkError it is documented as; anything else unchanged. */
+export function fromCoreError(error: unknown): unknown {
+  if (!(error instanceof ModelvaultCryptoError)) return error;
+  const code = RENAMED[error.code] ?? (SAME.has(error.code) ? (error.code as SdkErrorCode) : "INVALID_ARGUMENT");
+  const details: SdkErrorDetails =
+    error instanceof SegmentAuthenticationError ? { segment: error.segment } : error instanceof NotEnoughSharesError ? { threshold: error.need, released: error.have } : {};
+  return new SdkError(code, error.message, details, { cause: error });
+}
+
+/** Runs a shared (crypto/) operation, throwing its failure as an SdkError. */
+export function sdkSync<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw fromCoreError(error);
+  }
+}
+
+/** sdkSync for an async operation. */
+export async function sdkAsync<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw fromCoreError(error);
+  }
+}
+
+/** A shared (crypto/) async generator whose failures are SdkErrors. */
+export async function* sdkStream<T>(source: AsyncGenerator<T, void, undefined>): AsyncGenerator<T, void, undefined> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw fromCoreError(error);
+  }
+}
 
 export function abortedError(signal: AbortSignal | undefined): SdkError {
   const reason = signal?.reason;

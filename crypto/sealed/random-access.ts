@@ -4,7 +4,7 @@
  * Range requests). Frames are read as a few spans at once (`concurrency` reads in flight, each at
  * most `maxReadBytes`), decrypted as each span arrives, and released in order: memory stays
  * below concurrency × maxReadBytes whatever the range. The planning and the in-order reads are
- * range-plan.ts, shared with the SDK's WebCrypto reader; this module opens frames with node:crypto.
+ * range-plan.ts; frames are opened with the platform's AES-GCM (node:crypto or WebCrypto).
  */
 import { InvalidArgumentError, TruncatedStreamError } from "../errors.js";
 import { joinPieces } from "./chunk-queue.js";
@@ -33,19 +33,32 @@ export class SealedReader {
   readonly #opened: OpenedHeader;
   readonly #source: SpanSource;
 
-  constructor(options: SealedReaderOptions) {
-    const header = options.header ?? options.prefix?.subarray(0, HEADER_LENGTH);
-    if (header === undefined) throw new InvalidArgumentError("give the sealed header (or a prefix of the stream)");
-    this.#opened = openHeader(header, options.key, options.modelId);
-    this.layout = sealedLayout(this.#opened.header.segmentSize, options.sealedLength);
+  private constructor(opened: OpenedHeader, options: SealedReaderOptions) {
+    this.#opened = opened;
+    this.layout = sealedLayout(opened.header.segmentSize, options.sealedLength);
     this.#source = {
       layout: this.layout,
       prefix: options.prefix ?? new Uint8Array(0),
       defaults: { concurrency: options.concurrency, maxReadBytes: options.maxReadBytes, minReadBytes: options.minReadBytes, signal: options.signal },
       errors: SEALED_ERRORS,
       read: options.read,
-      openFrames: (first, frames) => frames.map((frame, i) => this.openFrame(first + i, frame)),
+      openFrames: async (first, frames) => {
+        const opening = frames.map((frame, i) => this.openFrame(first + i, frame));
+        // Settled in order, so a span with two bad frames names the first.
+        const results = await Promise.allSettled(opening);
+        return results.map((result) => {
+          if (result.status === "rejected") throw result.reason;
+          return result.value;
+        });
+      },
     };
+  }
+
+  /** A reader over a stream whose header (or a prefix) is in hand: checks the header against the key. */
+  static async create(options: SealedReaderOptions): Promise<SealedReader> {
+    const header = options.header ?? options.prefix?.subarray(0, HEADER_LENGTH);
+    if (header === undefined) throw new InvalidArgumentError("give the sealed header (or a prefix of the stream)");
+    return new SealedReader(await openHeader(header, options.key, options.modelId), options);
   }
 
   /**
@@ -57,7 +70,7 @@ export class SealedReader {
     const end = Math.min(want, options.sealedLength);
     const prefix = await options.read(0, end, options.signal);
     if (prefix.length !== end) throw new TruncatedStreamError(`short read of the stream's first ${end} bytes`);
-    return new SealedReader({ ...options, prefix });
+    return SealedReader.create({ ...options, prefix });
   }
 
   /** Plaintext length of the whole model. */
@@ -66,10 +79,11 @@ export class SealedReader {
   }
 
   /** Decrypts and authenticates one frame read from segment `index`'s position. */
-  openFrame(index: number, frame: Uint8Array): Uint8Array {
+  async openFrame(index: number, frame: Uint8Array): Promise<Uint8Array> {
     const { start, end } = frameRange(this.layout, index);
     if (frame.length !== end - start) throw new TruncatedStreamError(`segment ${index}: short read`);
-    return joinPieces(openFrameAt(this.#opened, index, framePosition(this.layout, index), [frame], frame.length));
+    const plain = await openFrameAt(this.#opened, index, framePosition(this.layout, index), [frame], frame.length);
+    return plain.length === 0 ? new Uint8Array(0) : joinPieces(plain);
   }
 
   /** Decrypts and authenticates segment `index` alone. */

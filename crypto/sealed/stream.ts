@@ -30,7 +30,7 @@ export interface OpenOptions {
 }
 
 /** Encrypts segment `index` of an opened header. */
-export function sealSegment(opened: OpenedHeader, index: number, final: boolean, pieces: readonly Uint8Array[]): Buffer[] {
+export function sealSegment(opened: OpenedHeader, index: number, final: boolean, pieces: readonly Uint8Array[]): Promise<Uint8Array[]> {
   const nonce = segmentNonce(opened.header.noncePrefix, index, final);
   return gcmSeal(opened.segmentKey, nonce, opened.aad, pieces);
 }
@@ -42,7 +42,7 @@ export function openSegment(
   final: boolean,
   frame: readonly Uint8Array[],
   frameLength: number,
-): Buffer[] | null {
+): Promise<Uint8Array[] | null> {
   const nonce = segmentNonce(opened.header.noncePrefix, index, final);
   return gcmOpen(opened.segmentKey, nonce, opened.aad, frame, frameLength);
 }
@@ -54,16 +54,16 @@ export function openSegment(
  */
 export async function* seal(source: ByteSource, options: SealOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-  const opened = createHeader({ ...options, segmentSize });
+  const opened = await createHeader({ ...options, segmentSize });
   yield opened.header.bytes;
   const queue = new ChunkQueue();
   let index = 0;
   for await (const chunk of source) {
     queue.push(chunk);
     // Strictly more than a segment: a later byte exists, so this segment is not the final one.
-    while (queue.length > segmentSize) yield* sealSegment(opened, index++, false, queue.take(segmentSize));
+    while (queue.length > segmentSize) yield* await sealSegment(opened, index++, false, queue.take(segmentSize));
   }
-  yield* sealSegment(opened, index, true, queue.take(queue.length));
+  yield* await sealSegment(opened, index, true, queue.take(queue.length));
 }
 
 /** The reading rules (reader-rules.ts) throw crypto/'s own errors here. */
@@ -80,12 +80,12 @@ export const SEALED_ERRORS: SealedErrors = {
  * its position makes of it. The flag a valid stream has there is tried first; the other one only
  * on failure, to name the failure.
  */
-export function openFrameAt(opened: OpenedHeader, index: number, position: FramePosition, frame: readonly Uint8Array[], frameLength: number): Buffer[] {
+export async function openFrameAt(opened: OpenedHeader, index: number, position: FramePosition, frame: readonly Uint8Array[], frameLength: number): Promise<Uint8Array[]> {
   let final: boolean | undefined = expectedFinal(position);
-  let plain = openSegment(opened, index, final, frame, frameLength);
+  let plain = await openSegment(opened, index, final, frame, frameLength);
   if (plain === null) {
     final = !final;
-    plain = openSegment(opened, index, final, frame, frameLength);
+    plain = await openSegment(opened, index, final, frame, frameLength);
     if (plain === null) final = undefined;
   }
   const error = frameVerdict(position, index, final, SEALED_ERRORS);
@@ -108,16 +108,16 @@ export async function* open(source: ByteSource, options: OpenOptions): AsyncGene
     queue.push(chunk);
     if (opened === undefined) {
       if (queue.length < HEADER_LENGTH) continue;
-      opened = openHeader(joinPieces(queue.take(HEADER_LENGTH)), options.key, options.modelId);
+      opened = await openHeader(joinPieces(queue.take(HEADER_LENGTH)), options.key, options.modelId);
       frameLength = opened.header.segmentSize + TAG_LENGTH;
     }
     // Strictly more than a frame: bytes follow, so this frame must not be the final one.
-    while (queue.length > frameLength) yield* openFrameAt(opened, index++, "inner", queue.take(frameLength), frameLength);
+    while (queue.length > frameLength) yield* await openFrameAt(opened, index++, "inner", queue.take(frameLength), frameLength);
   }
   if (opened === undefined) {
     throw new TruncatedStreamError(queue.length === 0 ? "empty input: not a sealed stream" : "the sealed stream ended inside its header");
   }
   const remaining = queue.length;
   if (!canBeFinalFrame(index, remaining)) throw new TruncatedStreamError();
-  yield* openFrameAt(opened, index, "last", queue.take(remaining), remaining);
+  yield* await openFrameAt(opened, index, "last", queue.take(remaining), remaining);
 }

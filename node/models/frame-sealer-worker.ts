@@ -5,7 +5,8 @@
 import { hash } from "node:crypto";
 // The sealed-format modules alone: a light worker that starts fast.
 import { TAG_LENGTH } from "../../crypto/sealed/format.js";
-import { gcmSeal, segmentNonce } from "../../crypto/sealed/segment.js";
+import { segmentNonce } from "../../crypto/sealed/segment.js";
+import { aesGcmSealSync } from "../../crypto/platform/node.js";
 import { hashSegments, STORAGE_SEGMENT_SIZE, storageNode } from "../storage/storage-tree.js";
 import { serveRequests } from "../storage/worker-thread.js";
 import { batchStreamOffset, sealedFrameRange, segmentsWithin, type FrameBatch, type FrameRequest, type SealedBatch } from "./frame-batch.js";
@@ -30,8 +31,8 @@ function seal(request: Extract<FrameRequest, { type: "seal" }>): SealedBatch {
   for (let j = 0; j < batch.count; j++) {
     const frame = batch.slot.subarray(...sealedFrameRange(frameLength, batch, j));
     const nonce = segmentNonce(noncePrefix, batch.firstIndex + j, batch.final && j === batch.count - 1);
-    // gcmSeal has read all the plaintext before we write its output over it.
-    const pieces = gcmSeal(key, nonce, aad, [frame.subarray(0, frame.length - TAG_LENGTH)]);
+    // aesGcmSealSync has read all the plaintext before we write its output over it.
+    const pieces = aesGcmSealSync(key, nonce, aad, [frame.subarray(0, frame.length - TAG_LENGTH)]);
     let offset = 0;
     for (const piece of pieces) {
       frame.set(piece, offset);

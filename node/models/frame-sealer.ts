@@ -5,6 +5,7 @@
  * whole 4 KiB segments inside the batch. Batches go round robin, so sealing and both hashes
  * use every core and no single stage sets the pace.
  */
+import { exportAesGcmKey } from "../../crypto/platform/node.js";
 import { availableParallelism } from "node:os";
 import type { Hex } from "viem";
 import { TAG_LENGTH } from "../../crypto/sealed/format.js";
@@ -28,7 +29,7 @@ export class FrameSealer {
   readonly frameLength: number;
 
   constructor(opened: OpenedHeader) {
-    this.#key = new Uint8Array(opened.segmentKey.export());
+    this.#key = exportAesGcmKey(opened.segmentKey);
     this.#aad = opened.aad;
     this.#noncePrefix = opened.header.noncePrefix;
     this.frameLength = opened.header.segmentSize + TAG_LENGTH;

@@ -100,7 +100,7 @@ export async function publishDirectory(
       }
     }
     // Files go into the shared tree one after the other: the next starts once this one is in.
-    const opened = createHeader({ key: perFile, modelId, segmentSize });
+    const opened = await createHeader({ key: perFile, modelId, segmentSize });
     perFile.fill(0);
     const sealed = sealLeaves(counted(), { opened, blockstore: peer.helia.blockstore, signal: options.signal, sharedTree: { hasher, base } });
     async function* leaves() {

@@ -48,7 +48,7 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
   const key = options.key ?? generateContentKey();
   const modelId = options.modelId ?? new Uint8Array(randomBytes(32));
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-  const opened = createHeader({ key, modelId, segmentSize });
+  const opened = await createHeader({ key, modelId, segmentSize });
   const progress: PublishProgress = { plaintextBytes: 0, sealedBytes: 0 };
 
   async function* counted() {

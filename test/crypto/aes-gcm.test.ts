@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { gcmOpen, gcmSeal } from "../../crypto/index.js";
+import { platform as browser } from "../../crypto/platform/browser.js";
+import { platform as node } from "../../crypto/platform/node.js";
 import { hex, unhex } from "../helpers/bytes.js";
 
 // NIST / McGrew-Viega GCM spec, test case 16: AES-256, 96-bit IV, AAD, 60-byte plaintext.
@@ -13,25 +14,37 @@ const C =
   "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662";
 const T = "76fc6ece0f4e1768cddf8853bb2d551b";
 
-describe("AES-256-GCM segment primitive (known answer)", () => {
-  it("matches the NIST vector, whatever the input chunking", () => {
-    for (const cut of [0, 1, 17, 59, 60]) {
-      const out = Buffer.concat(gcmSeal(K, IV, A, [P.subarray(0, cut), P.subarray(cut)]));
-      assert.equal(hex(out), C + T);
-    }
-  });
+for (const platform of [node, browser]) {
+  describe(`AES-256-GCM segment primitive (known answer), ${platform.name} platform`, () => {
+    it("matches the NIST vector, whatever the input chunking", async () => {
+      const key = await platform.importAesGcmKey(K);
+      for (const cut of [0, 1, 17, 59, 60]) {
+        const out = Buffer.concat(await platform.aesGcmSeal(key, IV, A, [P.subarray(0, cut), P.subarray(cut)]));
+        assert.equal(hex(out), C + T);
+      }
+    });
 
-  it("opens the NIST vector from pieces that split the tag", () => {
-    const frame = unhex(C + T);
-    const plain = gcmOpen(K, IV, A, [frame.subarray(0, 70), frame.subarray(70)], frame.length);
-    assert.ok(plain);
-    assert.equal(hex(Buffer.concat(plain)), hex(P));
-  });
+    it("opens the NIST vector from pieces that split the tag", async () => {
+      const frame = unhex(C + T);
+      const plain = await platform.aesGcmOpen(await platform.importAesGcmKey(K), IV, A, [frame.subarray(0, 70), frame.subarray(70)], frame.length);
+      assert.ok(plain);
+      assert.equal(hex(Buffer.concat(plain)), hex(P));
+    });
 
-  it("returns null, and no plaintext, when the tag or AAD is wrong", () => {
-    const frame = unhex(C + T);
-    frame[frame.length - 1]! ^= 1;
-    assert.equal(gcmOpen(K, IV, A, [frame], frame.length), null);
-    assert.equal(gcmOpen(K, IV, unhex("00"), [unhex(C + T)], frame.length), null);
+    it("returns null, and no plaintext, when the tag or AAD is wrong, or the frame is shorter than a tag", async () => {
+      const key = await platform.importAesGcmKey(K);
+      const frame = unhex(C + T);
+      frame[frame.length - 1]! ^= 1;
+      assert.equal(await platform.aesGcmOpen(key, IV, A, [frame], frame.length), null);
+      assert.equal(await platform.aesGcmOpen(key, IV, unhex("00"), [unhex(C + T)], frame.length), null);
+      assert.equal(await platform.aesGcmOpen(key, IV, A, [unhex(T).subarray(0, 15)], 15), null);
+    });
+
+    it("an empty plaintext seals to the tag alone and opens to no piece", async () => {
+      const key = await platform.importAesGcmKey(K);
+      const sealed = Buffer.concat(await platform.aesGcmSeal(key, IV, A, []));
+      assert.equal(sealed.length, 16);
+      assert.deepEqual(await platform.aesGcmOpen(key, IV, A, [sealed], 16), []);
+    });
   });
-});
+}

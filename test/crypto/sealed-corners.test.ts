@@ -178,8 +178,9 @@ describe("sealed stream: corner cases, the same code from every reader", functio
     const seen = new Set<string>();
     await fc.assert(
       fc.asyncProperty(arb, async ({ S, segments, mutation }) => {
-        const opened = createHeader({ key, modelId, segmentSize: S });
-        let input: Uint8Array = Buffer.concat([opened.header.bytes, ...segments.flatMap((s, i) => sealSegment(opened, i, s.final, [randomBytes(s.length)]))]);
+        const opened = await createHeader({ key, modelId, segmentSize: S });
+        const frames = await Promise.all(segments.map((s, i) => sealSegment(opened, i, s.final, [randomBytes(s.length)])));
+        let input: Uint8Array = Buffer.concat([opened.header.bytes, ...frames.flat()]);
         if (mutation.kind === "cut") input = input.subarray(0, mutation.at % input.length);
         if (mutation.kind === "append") input = Buffer.concat([input, mutation.bytes]);
         if (mutation.kind === "flip") {

@@ -25,8 +25,8 @@ describe("sealed stream: parallel ranged reads", () => {
     inFlight--;
     return sealed.subarray(start, end);
   };
-  const reader = (options: { concurrency?: number; maxReadBytes?: number; minReadBytes?: number } = {}) =>
-    new SealedReader({ key, modelId, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length, read: slowRead, ...options });
+  const reader = async (options: { concurrency?: number; maxReadBytes?: number; minReadBytes?: number } = {}) =>
+    SealedReader.create({ key, modelId, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length, read: slowRead, ...options });
 
   before(async () => {
     sealed = Buffer.from(await collect(seal([plaintext], { key, modelId, segmentSize: S })));
@@ -41,11 +41,11 @@ describe("sealed stream: parallel ranged reads", () => {
       fc.asyncProperty(fc.nat(plaintext.length), fc.nat(plaintext.length), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 5 }), async (a, b, concurrency, frames) => {
         const [start, end] = a <= b ? [a, b] : [b, a];
         maxInFlight = 0;
-        const sequential = await collect(reader({ concurrency: 1, maxReadBytes: F }).range(start, end));
+        const sequential = await collect((await reader({ concurrency: 1, maxReadBytes: F })).range(start, end));
         assert.ok(maxInFlight <= 1);
         maxInFlight = 0;
         reads = [];
-        const parallel = await collect(reader({ concurrency, maxReadBytes: frames * F, minReadBytes: 1 }).range(start, end));
+        const parallel = await collect((await reader({ concurrency, maxReadBytes: frames * F, minReadBytes: 1 })).range(start, end));
         assertBytes(parallel, sequential);
         assertBytes(parallel, plaintext.subarray(start, end));
         assert.ok(maxInFlight <= concurrency, `${maxInFlight} reads in flight, concurrency ${concurrency}`);
@@ -56,28 +56,28 @@ describe("sealed stream: parallel ranged reads", () => {
   });
 
   it("a 12-frame range goes out as `concurrency` reads at once, each span a run of whole frames", async () => {
-    const got = await collect(reader({ concurrency: 4, minReadBytes: 1 }).range(5 * S, 17 * S));
+    const got = await collect((await reader({ concurrency: 4, minReadBytes: 1 })).range(5 * S, 17 * S));
     assertBytes(got, plaintext.subarray(5 * S, 17 * S));
     assert.equal(maxInFlight, 4);
     assert.deepEqual(reads.sort((x, y) => x[0] - y[0]), [0, 1, 2, 3].map((i) => [HEADER_LENGTH + (5 + 3 * i) * F, HEADER_LENGTH + (8 + 3 * i) * F]));
   });
 
   it("small frames are not worth a request each: spans stay at least minReadBytes (1 MiB by default)", async () => {
-    assertBytes(await collect(reader({ concurrency: 4 }).range(5 * S, 17 * S)), plaintext.subarray(5 * S, 17 * S));
+    assertBytes(await collect((await reader({ concurrency: 4 })).range(5 * S, 17 * S)), plaintext.subarray(5 * S, 17 * S));
     assert.deepEqual(reads, [[HEADER_LENGTH + 5 * F, HEADER_LENGTH + 17 * F]]);
     reads = [];
-    await collect(reader({ concurrency: 4, minReadBytes: 5 * F }).range(5 * S, 17 * S));
+    await collect((await reader({ concurrency: 4, minReadBytes: 5 * F })).range(5 * S, 17 * S));
     assert.deepEqual(reads.sort((x, y) => x[0] - y[0]).map(([s, e]) => (e - s) / F), [5, 5, 2]);
   });
 
   it("ranges() reads a segment shared by neighbouring ranges once and tags each piece with its range", async () => {
     const ranges = [{ start: 3, end: 10 }, { start: 10, end: 10 }, { start: 20, end: 2 * S + 1 }, { start: 5 * S, end: 5 * S + 2 }];
     const parts: Uint8Array[][] = ranges.map(() => []);
-    for await (const { range, bytes } of reader().ranges(ranges)) parts[range]!.push(bytes);
+    for await (const { range, bytes } of (await reader()).ranges(ranges)) parts[range]!.push(bytes);
     ranges.forEach((r, i) => assertBytes(Buffer.concat(parts[i]!), plaintext.subarray(r.start, r.end), `range ${i}`));
     const frames = reads.flatMap(([s, e]) => Array.from({ length: Math.ceil((e - s) / F) }, (_, k) => (s - HEADER_LENGTH) / F + k)).sort((x, y) => x - y);
     assert.deepEqual(frames, [0, 1, 2, 5]);
-    await assert.rejects(reader().ranges([{ start: 10, end: 20 }, { start: 15, end: 30 }]).next(), InvalidArgumentError);
+    await assert.rejects((await reader()).ranges([{ start: 10, end: 20 }, { start: 15, end: 30 }]).next(), InvalidArgumentError);
   });
 
   it("open() reads the header and frame 0 in one request; frames in that prefix are not read again", async () => {
@@ -94,7 +94,7 @@ describe("sealed stream: parallel ranged reads", () => {
     const bad = Buffer.from(sealed);
     bad[HEADER_LENGTH + 7 * F + 3]! ^= 1;
     const signals: AbortSignal[] = [];
-    const r = new SealedReader({
+    const r = await SealedReader.create({
       key, modelId, header: bad.subarray(0, HEADER_LENGTH), sealedLength: bad.length, concurrency: 3, maxReadBytes: F,
       read: async (s, e, signal) => {
         signals.push(signal!);

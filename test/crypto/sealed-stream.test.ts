@@ -108,8 +108,8 @@ describe("sealed stream: random access", () => {
   const plaintext = randomBytes(12 * S + 17);
   let sealed: Buffer;
   let reads: Array<[number, number]>;
-  const reader = () =>
-    new SealedReader({
+  const reader = async () =>
+    SealedReader.create({
       key,
       modelId,
       header: sealed.subarray(0, HEADER_LENGTH),
@@ -126,7 +126,7 @@ describe("sealed stream: random access", () => {
   beforeEach(() => (reads = []));
 
   it("decrypts segment i from its frame alone", async () => {
-    const r = reader();
+    const r = await reader();
     assert.equal(r.plaintextLength, plaintext.length);
     assertBytes(await r.segment(3), plaintext.subarray(3 * S, 4 * S));
     assert.deepEqual(reads, [[HEADER_LENGTH + 3 * (S + 16), HEADER_LENGTH + 4 * (S + 16)]]);
@@ -138,7 +138,7 @@ describe("sealed stream: random access", () => {
       fc.asyncProperty(fc.nat(plaintext.length), fc.nat(plaintext.length), async (a, b) => {
         const [start, end] = a <= b ? [a, b] : [b, a];
         reads = [];
-        const got = await collect(reader().range(start, end));
+        const got = await collect((await reader()).range(start, end));
         assertBytes(got, plaintext.subarray(start, end));
         const frames = start === end ? 0 : Math.floor((end - 1) / S) - Math.floor(start / S) + 1;
         // Consecutive frames may come in fewer, larger reads: together exactly the overlapping frames.
@@ -155,17 +155,17 @@ describe("sealed stream: random access", () => {
   it("fails on a tampered frame and on a lying total length", async () => {
     const bad = Buffer.from(sealed);
     bad[HEADER_LENGTH + 2 * (S + 16) + 5]! ^= 0x80;
-    const r = new SealedReader({ key, header: bad.subarray(0, HEADER_LENGTH), sealedLength: bad.length, read: async (s, e) => bad.subarray(s, e) });
+    const r = await SealedReader.create({ key, header: bad.subarray(0, HEADER_LENGTH), sealedLength: bad.length, read: async (s, e) => bad.subarray(s, e) });
     await assert.rejects(r.segment(2), (e: unknown) => e instanceof SegmentAuthenticationError && e.segment === 2);
     assertBytes(await r.segment(1), plaintext.subarray(S, 2 * S));
     // Claiming the stream ends one frame early makes segment 11 the last one: it is authentic but
     // not final, so it must not open, and the stream as claimed is truncated (docs/FORMAT.md).
-    const shorter = new SealedReader({ key, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length - 33, read: async (s, e) => sealed.subarray(s, e) });
+    const shorter = await SealedReader.create({ key, header: sealed.subarray(0, HEADER_LENGTH), sealedLength: sealed.length - 33, read: async (s, e) => sealed.subarray(s, e) });
     await assert.rejects(shorter.segment(11), TruncatedStreamError);
   });
 
   it("rejects ranges outside the plaintext", async () => {
-    const r = reader();
+    const r = await reader();
     await assert.rejects(collect(r.range(-1, 4)), InvalidArgumentError);
     await assert.rejects(collect(r.range(5, plaintext.length + 1)), InvalidArgumentError);
     await assert.rejects(collect(r.range(9, 8)), InvalidArgumentError);

@@ -222,7 +222,7 @@ describe("separate processes: three `modelvault node start` peers in a line, A -
       assert.equal(reply.headers.get("content-range"), `bytes ${start}-${end - 1}/${published.manifest.sealedSize}`);
       return reply.body;
     };
-    const reader = new SealedReader({
+    const reader = await SealedReader.create({
       key: hexToBytes(published.key),
       modelId: hexToBytes(published.manifest.modelId),
       header: await read(0, HEADER_LENGTH),

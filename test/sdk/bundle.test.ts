@@ -96,15 +96,17 @@ describe("sdk: browser bundle (esbuild, platform browser)", function () {
     assert.doesNotMatch(code, /^\s*import\s[^(]/m);
   });
 
-  it("pulls in none of the node's own crypto/, node/ or zkp/ modules (only the pure ABIs and registry views, the shared format modules, zkp field/verifier-abi/safetensors/tensor-index)", () => {
+  it("pulls in the shared formats on the browser platform, and none of the node's own code (only the pure ABIs and registry views, zkp field/verifier-abi/safetensors/tensor-index)", () => {
     const ours = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
-    // crypto/'s manifest schema, directory rules, sealed layout, reading rules and ranged-read plan, and zkp/'s
-    // safetensors reader and tensor index, have no Node built-ins: one implementation for both.
-    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|contracts\/(views|log-scan)\.ts|zkp\/(field|verifier-abi|safetensors|tensor-index)\.ts|node\/custody\/protocol\.ts|crypto\/(manifest-schema|directory|errors|sealed\/format|sealed\/range-plan|sealed\/reader-rules)\.ts)$/;
+    // crypto/ (formats and messages, one implementation) and zkp/'s safetensors reader and tensor
+    // index have no Node built-ins; the primitives are crypto/platform/browser.ts's.
+    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|contracts\/(views|log-scan)\.ts|zkp\/(field|verifier-abi|safetensors|tensor-index)\.ts|crypto\/([a-z-]+\/)?[a-z-]+\.ts)$/;
     for (const path of ours) assert.match(path, allowed);
+    for (const nodeOnly of ["crypto/platform/node.ts", "crypto/keystore.ts", "crypto/index.ts"]) assert.ok(!ours.includes(nodeOnly), `${nodeOnly} is in the bundle`);
+    assert.ok(ours.includes("crypto/platform/browser.ts"), "the browser platform is not in the bundle");
     assert.ok(ours.includes("sdk/index.ts"));
     // The SDK's tensors, ranged reads and registry views are the node's own code, not copies of it.
-    for (const shared of ["crypto/sealed/range-plan.ts", "crypto/sealed/reader-rules.ts", "zkp/tensor-index.ts", "contracts/views.ts", "contracts/log-scan.ts"]) assert.ok(ours.includes(shared), `${shared} is not in the bundle`);
+    for (const shared of ["crypto/sealed/stream.ts", "crypto/sealed/random-access.ts", "crypto/sealed/header.ts", "crypto/sealed/range-plan.ts", "crypto/sealed/reader-rules.ts", "zkp/tensor-index.ts", "contracts/views.ts", "contracts/log-scan.ts"]) assert.ok(ours.includes(shared), `${shared} is not in the bundle`);
     assert.ok(!Object.keys(result.metafile.inputs).some((p) => p.includes("node_modules/picomatch")), "picomatch is in the bundle");
     const deps = new Set(
       Object.keys(result.metafile.inputs)

@@ -114,9 +114,9 @@ describe("sdk <-> node: sealed streams (crypto/sealed seal() -> sdk openSealed o
 
   it("an empty final segment after a full one (never written) is refused alike by both: SEALED_TRUNCATED", async () => {
     // segment 0 full and non-final, then an empty final segment: docs/FORMAT.md refuses it.
-    const opened = createHeader({ key, modelId, segmentSize: S });
+    const opened = await createHeader({ key, modelId, segmentSize: S });
     const body = randomBytes(S);
-    const sealed = Buffer.concat([opened.header.bytes, ...sealSegment(opened, 0, false, [body]), ...sealSegment(opened, 1, true, [])]);
+    const sealed = Buffer.concat([opened.header.bytes, ...(await sealSegment(opened, 0, false, [body])), ...(await sealSegment(opened, 1, true, []))]);
     const [node, sdk] = [await nodeOpen(sealed), await sdkOpen(sealed, [50])];
     assert.deepEqual(sdk, { ok: false, code: "SEALED_TRUNCATED", segment: undefined });
     assert.deepEqual(node, sdk);
