@@ -58,7 +58,7 @@ function gfMul(a: number, b: number): number {
 const gfEval = (c: readonly number[], x: number) => c.reduceRight((acc, ci) => gfMul(acc, x) ^ ci, 0);
 
 // ---- ECIES ---------------------------------------------------------------------------------------
-function eciesCase(name: string, recipientLabel: string, context: string, plaintext: Uint8Array, ephemeralLabel: string, nonceLabel: string) {
+async function eciesCase(name: string, recipientLabel: string, context: string, plaintext: Uint8Array, ephemeralLabel: string, nonceLabel: string) {
   const recipientPrivateKey = secret(recipientLabel);
   const recipientPublicKey = publicKeyOf(recipientPrivateKey);
   const ephemeralPrivateKey = secret(ephemeralLabel);
@@ -70,7 +70,7 @@ function eciesCase(name: string, recipientLabel: string, context: string, plaint
   const sharedX = new Uint8Array(ecdh.computeSecret(recipientPublicKey));
   const salt = new Uint8Array([...ephemeralPublicKey, ...recipientPublicKey]);
   const wrappingKey = hkdfSha256(sharedX, salt, info, 32);
-  const wrapped = wrapKeyWith(recipientPublicKey, plaintext, context, ephemeralPrivateKey, nonce);
+  const wrapped = await wrapKeyWith(recipientPublicKey, plaintext, context, ephemeralPrivateKey, nonce);
   return {
     name,
     recipientPrivateKey: hex(recipientPrivateKey),
@@ -177,11 +177,11 @@ await write("manifest-signature-v1.json", {
 
 // ---- ECIES vectors (the deposit and release ones are the custody vectors' wraps) ------------------
 const share1 = unhex(custodyShares.shares[0]!.encoded);
-const eciesVectors = [
+const eciesVectors = await Promise.all([
   eciesCase("no context, 32-byte plaintext", "ecies/recipient-a", "", secret("ecies/plaintext-a"), "ecies/ephemeral-a", "ecies/nonce-a"),
   eciesCase("no context, empty plaintext", "ecies/recipient-a", "", new Uint8Array(0), "ecies/ephemeral-b", "ecies/nonce-b"),
   eciesCase("deposit: owner -> custodian 1", "custodian-1", depositContext(manifestCid), share1, "deposit/ephemeral", "deposit/nonce"),
-];
+]);
 
 // ---- deposit and receipt ------------------------------------------------------------------------------
 const CUSTODY_DOMAIN = { name: "modelvault custody", version: "1", chainId: BigInt(chain.chainId), verifyingContract: chain.vault };
@@ -238,7 +238,7 @@ const request = signRelease(recipientPrivateKey, chain, { ticketId, modelId: mod
 const releaseTypes = { ShareRelease: [{ name: "ticketId", type: "bytes32" }, { name: "modelId", type: "uint256" }, { name: "version", type: "uint16" }] };
 const releaseTyped = typed("ShareRelease", releaseTypes, { ticketId, modelId, version: 1 });
 if (bytesToHex(releaseDigest(chain, request)) !== releaseTyped.digest) throw new Error("release digest disagrees with viem");
-const releaseWrap = eciesCase("release: custodian 1 -> the ticket's recipient key", "recipient", releaseContext(ticketId), share1, "release/ephemeral", "release/nonce");
+const releaseWrap = await eciesCase("release: custodian 1 -> the ticket's recipient key", "recipient", releaseContext(ticketId), share1, "release/ephemeral", "release/nonce");
 eciesVectors.push(releaseWrap);
 await write("release-v1.json", {
   format: "modelvault custody release v1",

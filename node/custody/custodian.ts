@@ -109,7 +109,7 @@ export class Custodian {
     if (signer === undefined || !isAddressEqual(signer, deposit.owner)) {
       throw new CustodyRefusedError("BAD_SIGNATURE", "the deposit is not signed by the owner it names");
     }
-    const share = this.#openDeposit(deposit.manifestCid, deposit.wrappedShare);
+    const share = await this.#openDeposit(deposit.manifestCid, deposit.wrappedShare);
 
     for (const address of deposit.providers) await this.#peer.dial(address).catch(() => {}); // best effort
     const manifestCid = parseCid(deposit.manifestCid);
@@ -125,7 +125,7 @@ export class Custodian {
 
     const existing = this.#store.get(deposit.manifestCid);
     if (existing !== undefined) {
-      const same = constantTimeEqual(this.#openDeposit(existing.manifestCid, existing.wrappedShare), share);
+      const same = constantTimeEqual(await this.#openDeposit(existing.manifestCid, existing.wrappedShare), share);
       if (!same) throw new CustodyRefusedError("SHARE_CONFLICT", `a different share for ${deposit.manifestCid} is already held`);
     }
     await addPin(this.#peer, manifestCid, AbortSignal.timeout(this.#pinTimeoutMs), { kind: "custody" });
@@ -146,9 +146,9 @@ export class Custodian {
     });
   }
 
-  #openDeposit(manifestCid: string, wrapped: Hex): Uint8Array {
+  async #openDeposit(manifestCid: string, wrapped: Hex): Promise<Uint8Array> {
     try {
-      const share = unwrapKey(this.#identity.privateKey, hexToBytes(wrapped), depositContext(manifestCid));
+      const share = await unwrapKey(this.#identity.privateKey, hexToBytes(wrapped), depositContext(manifestCid));
       decodeShare(share);
       return share;
     } catch {
@@ -202,12 +202,17 @@ export class Custodian {
       throw new CustodyRefusedError("OWNER_MISMATCH", "the share was deposited by another account than the model's owner");
     }
     let share = this.#opened.get(stored.manifestCid);
-    if (share === undefined) this.#opened.set(stored.manifestCid, (share = this.#openDeposit(stored.manifestCid, stored.wrappedShare)));
+    if (share === undefined) this.#opened.set(stored.manifestCid, (share = await this.#openDeposit(stored.manifestCid, stored.wrappedShare)));
     const opened = share;
     const recipientKey = hexToBytes(ticket.recipientKey);
-    const record = await this.#store.releaseOnce(request.ticketId, { recipientKey: ticket.recipientKey, expiresAt: Number(ticket.expiresAt) }, () =>
-      bytesToHex(wrapKey(recipientKey, opened, releaseContext(request.ticketId))),
-    );
+    // wrapKey is async (crypto/platform) and releaseOnce's wrap is not: wrap first unless the ticket
+    // was released (a repeat gets the recorded answer). Two first requests at once may both wrap;
+    // releaseOnce keeps one.
+    const wrapped = this.#store.released(request.ticketId) === undefined ? bytesToHex(await wrapKey(recipientKey, opened, releaseContext(request.ticketId))) : undefined;
+    const record = await this.#store.releaseOnce(request.ticketId, { recipientKey: ticket.recipientKey, expiresAt: Number(ticket.expiresAt) }, () => {
+      if (wrapped === undefined) throw new Error("the release record vanished between its lookup and its use");
+      return wrapped;
+    });
     // Only after a reorganisation re-issued this ticket id for another key: that wrap is not for this key.
     if (!constantTimeEqual(hexToBytes(record.recipientKey), recipientKey)) {
       throw new CustodyRefusedError("ALREADY_REDEEMED", "this ticket was released here to another recipient key");

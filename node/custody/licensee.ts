@@ -108,7 +108,7 @@ export async function collectKey(options: CollectKeyOptions): Promise<Uint8Array
       const endpoint = await endpointOf(chain, custodian);
       const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? DEFAULT_CUSTODIAN_TIMEOUT_MS)]);
       const released = await callCustodian(endpoint, "v1/custody/releases", request, releasedShareSchema, deadline);
-      const share = unwrapKey(options.recipientPrivateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
+      const share = await unwrapKey(options.recipientPrivateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
       if (!constantTimeEqual(decodeShare(share).commitment, options.keyCommitment)) throw new Error("released a share of another key");
       shares.push(share);
       if (shares.length >= threshold) {

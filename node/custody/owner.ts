@@ -57,7 +57,7 @@ export async function depositShares(options: DepositOptions): Promise<DepositRec
   const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_DEPOSIT_TIMEOUT_MS);
   const outcomes = await Promise.allSettled(
     custodians.map(async (custodian, i) => {
-      const wrappedShare = bytesToHex(wrapKey(hexToBytes(custodian.publicKey), shares[i]!, depositContext(options.manifestCid)));
+      const wrappedShare = bytesToHex(await wrapKey(hexToBytes(custodian.publicKey), shares[i]!, depositContext(options.manifestCid)));
       const deposit = await signDeposit(options.owner, domain, {
         manifestCid: options.manifestCid,
         custodian: custodian.address,

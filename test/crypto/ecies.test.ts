@@ -31,46 +31,46 @@ describe("ECIES key wrapping", () => {
   const alice = generateKeyPair();
   const bob = generateKeyPair();
 
-  it("wraps to 33-byte ephemeral || 12-byte nonce || ciphertext || tag, opened only by the recipient", () => {
+  it("wraps to 33-byte ephemeral || 12-byte nonce || ciphertext || tag, opened only by the recipient", async () => {
     const share = randomBytes(67);
-    const wrapped = wrapKey(alice.publicKey, share);
+    const wrapped = await wrapKey(alice.publicKey, share);
     assert.equal(wrapped.length, share.length + WRAP_OVERHEAD);
     assert.ok(wrapped[0] === 2 || wrapped[0] === 3, "compressed ephemeral key");
-    assertBytes(unwrapKey(alice.privateKey, wrapped), share);
-    assert.throws(() => unwrapKey(bob.privateKey, wrapped), UnwrapError);
+    assertBytes(await unwrapKey(alice.privateKey, wrapped), share);
+    await assert.rejects(unwrapKey(bob.privateKey, wrapped), UnwrapError);
   });
 
-  it("cross-checks with node:crypto ECDH + HKDF (independent computation)", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 100 }), fc.string({ maxLength: 20 }), (plain, context) => {
-        const wrapped = wrapKey(bob.publicKey, plain, context);
+  it("cross-checks with node:crypto ECDH + HKDF (independent computation)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 100 }), fc.string({ maxLength: 20 }), async (plain, context) => {
+        const wrapped = await wrapKey(bob.publicKey, plain, context);
         assertBytes(unwrapIndependently(bob.privateKey, wrapped, context), plain);
       }),
       { numRuns: 200 },
     );
   });
 
-  it("binds the context string: another context does not open", () => {
-    const wrapped = wrapKey(alice.publicKey, randomBytes(32), "ticket:1");
-    assert.throws(() => unwrapKey(alice.privateKey, wrapped, "ticket:2"), UnwrapError);
-    assert.throws(() => unwrapKey(alice.privateKey, wrapped), UnwrapError);
+  it("binds the context string: another context does not open", async () => {
+    const wrapped = await wrapKey(alice.publicKey, randomBytes(32), "ticket:1");
+    await assert.rejects(unwrapKey(alice.privateKey, wrapped, "ticket:2"), UnwrapError);
+    await assert.rejects(unwrapKey(alice.privateKey, wrapped), UnwrapError);
   });
 
-  it("every flipped bit is rejected", () => {
-    const wrapped = wrapKey(alice.publicKey, randomBytes(32));
+  it("every flipped bit is rejected", async () => {
+    const wrapped = await wrapKey(alice.publicKey, randomBytes(32));
     for (let bit = 0; bit < wrapped.length * 8; bit += 3) {
       const bad = Uint8Array.from(wrapped);
       bad[bit >> 3]! ^= 1 << (bit & 7);
-      assert.throws(() => unwrapKey(alice.privateKey, bad), UnwrapError, `bit ${bit}`);
+      await assert.rejects(unwrapKey(alice.privateKey, bad), UnwrapError, `bit ${bit}`);
     }
   });
 
-  it("rejects invalid public keys and short inputs with typed errors", () => {
-    assert.throws(() => wrapKey(new Uint8Array(PUBLIC_KEY_LENGTH), randomBytes(32)), InvalidPublicKeyError);
-    assert.throws(() => wrapKey(alice.publicKey.subarray(1), randomBytes(32)), InvalidPublicKeyError);
+  it("rejects invalid public keys and short inputs with typed errors", async () => {
+    await assert.rejects(wrapKey(new Uint8Array(PUBLIC_KEY_LENGTH), randomBytes(32)), InvalidPublicKeyError);
+    await assert.rejects(wrapKey(alice.publicKey.subarray(1), randomBytes(32)), InvalidPublicKeyError);
     const offCurve = Uint8Array.from(alice.publicKey);
     offCurve[0] = 4; // not a compressed prefix
-    assert.throws(() => wrapKey(offCurve, randomBytes(32)), InvalidPublicKeyError);
-    assert.throws(() => unwrapKey(alice.privateKey, new Uint8Array(WRAP_OVERHEAD - 1)), UnwrapError);
+    await assert.rejects(wrapKey(offCurve, randomBytes(32)), InvalidPublicKeyError);
+    await assert.rejects(unwrapKey(alice.privateKey, new Uint8Array(WRAP_OVERHEAD - 1)), UnwrapError);
   });
 });

@@ -32,10 +32,10 @@ describe("node identity from a mnemonic", () => {
     assert.equal(id.publicKey.length, 33);
   });
 
-  it("its public key receives wrapped shares that its private key opens", () => {
+  it("its public key receives wrapped shares that its private key opens", async () => {
     const id = identityFromMnemonic(generateMnemonic());
     const secret = new Uint8Array(32).fill(7);
-    assertBytes(unwrapKey(id.privateKey, wrapKey(id.publicKey, secret)), secret);
+    assertBytes(await unwrapKey(id.privateKey, await wrapKey(id.publicKey, secret)), secret);
   });
 
   it("rejects a bad mnemonic or path with typed errors", () => {

@@ -81,7 +81,7 @@ describe("custody: a replayed release request costs the licensee nothing (real c
     const stranger = generateKeyPair();
     for (const answer of replayed) {
       const { wrappedShare } = JSON.parse(answer.text) as { wrappedShare: Hex };
-      assert.throws(() => unwrapKey(stranger.privateKey, hexToBytes(wrappedShare), releaseContext(ticket.ticketId)));
+      await assert.rejects(unwrapKey(stranger.privateKey, hexToBytes(wrappedShare), releaseContext(ticket.ticketId)));
     }
 
     // The licensee, afterwards, from every custodian (hedgeMs 0: it asks all three).
@@ -94,7 +94,7 @@ describe("custody: a replayed release request costs the licensee nothing (real c
     // What the licensee gets is byte for byte what the attacker got, and opens to shares of the key.
     const own = await Promise.all(world.custodians.map((c) => post(c!, captured)));
     assert.deepEqual(own, replayed);
-    const shares = own.map((a) => unwrapKey(recipient.privateKey, hexToBytes((JSON.parse(a.text) as { wrappedShare: Hex }).wrappedShare), releaseContext(ticket.ticketId)));
+    const shares = await Promise.all(own.map((a) => unwrapKey(recipient.privateKey, hexToBytes((JSON.parse(a.text) as { wrappedShare: Hex }).wrappedShare), releaseContext(ticket.ticketId))));
     assertBytes(await combineShares(shares.slice(1)), published.key, "shares from the replayed answers");
     for (let i = 0; i < 3; i++) assert.equal((await logLines(node(i), ticket.ticketId)).length, 1, "one record per custodian");
   });
@@ -161,7 +161,7 @@ describe("custody: a replayed release request costs the licensee nothing (real c
     const fresh = await post(node(1), request);
     assert.equal(fresh.status, 200);
     const { wrappedShare } = JSON.parse(fresh.text) as { wrappedShare: Hex };
-    assert.equal(unwrapKey(second.recipient.privateKey, hexToBytes(wrappedShare), releaseContext(second.ticket.ticketId)).length, 67);
+    assert.equal((await unwrapKey(second.recipient.privateKey, hexToBytes(wrappedShare), releaseContext(second.ticket.ticketId))).length, 67);
   });
 });
 

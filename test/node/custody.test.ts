@@ -76,7 +76,7 @@ describe("key custody: 2-of-3 custodians gated by on-chain tickets (Hardhat EVM,
       // At rest the share is the ECIES ciphertext: it opens only with the custodian's key.
       assert.doesNotMatch(await readFile(join(node!.dataDir, "custody", "shares", `${published.manifestCid}.json`), "utf8"), /"share"/);
       assert.ok(await node!.peer.helia.pins.isPinned(published.manifestCid), "content pinned by the custodian");
-      assert.throws(() => unwrapKey(identityAt(1).privateKey, hexToBytes(held.wrappedShare), depositContext(held.manifestCid)));
+      await assert.rejects(unwrapKey(identityAt(1).privateKey, hexToBytes(held.wrappedShare), depositContext(held.manifestCid)));
     }
   });
 
@@ -212,7 +212,7 @@ describe("key custody: 2-of-3 custodians gated by on-chain tickets (Hardhat EVM,
     const domain = custodyDomain(world.licensee.chain);
     const request = signRelease(recipient.privateKey, domain, { ticketId: ticket.ticketId, modelId: published.chainModelId.toString(), version: 1 });
     const released = await callCustodian(restarted.api.url, "v1/custody/releases", request, releasedShareSchema, AbortSignal.timeout(10_000));
-    const share = unwrapKey(recipient.privateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
+    const share = await unwrapKey(recipient.privateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
     assert.equal(share.length, 67);
     await assert.rejects(combineShares([share]));
     // The release is recorded: after another restart the same request gets the same bytes.

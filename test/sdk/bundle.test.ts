@@ -140,7 +140,7 @@ describe("sdk: browser bundle (esbuild, platform browser)", function () {
 
       const recipient = bundled.generateRecipientKey();
       const share = randomBytes(67);
-      assertBytes(await bundled.unwrapKey(recipient.privateKey, wrapKey(recipient.publicKey, share, "custody/release/0x01"), "custody/release/0x01"), share);
+      assertBytes(await bundled.unwrapKey(recipient.privateKey, await wrapKey(recipient.publicKey, share, "custody/release/0x01"), "custody/release/0x01"), share);
       const node = generateKeyPair();
       assert.equal(node.publicKey.length, 33);
 
