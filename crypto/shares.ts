@@ -1,5 +1,7 @@
 /**
- * k-of-n shares of a 32-byte content key (shamir-secret-sharing, GF(2^8), audited).
+ * k-of-n shares of a 32-byte content key (shamir-secret-sharing, GF(2^8), audited; its browser
+ * build draws randomness from crypto.getRandomValues, and combining needs none). One
+ * implementation for the node and the SDK.
  * Each encoded share carries its index, the threshold and the key commitment, so combining
  * too few, mixed or corrupt shares fails with a typed error instead of yielding a wrong key.
  *
@@ -86,6 +88,7 @@ export async function combineShares(encoded: readonly Uint8Array[]): Promise<Uin
     if (++tried > MAX_COMBINATIONS) break;
     const key = await combine(subset.map(toLibraryShare));
     if (constantTimeEqual(keyCommitment(key), first.commitment)) return key;
+    key.fill(0);
   }
   throw new InvalidSharesError();
 }

@@ -1,5 +1,5 @@
 /** accessModel: the whole licensee path in one call, every secret zeroed on the way out. */
-import { subtle } from "./bytes.js";
+import { requireWebCrypto } from "./environment.js";
 import type { AccessOptions, AccessResult, LicencePurchase } from "./client-types.js";
 import { collectPlaintext, openContent } from "./content.js";
 import { checkModelId, type ClientRef, type SdkContext } from "./context.js";
@@ -9,7 +9,7 @@ export function accessCalls(ctx: SdkContext, client: ClientRef) {
     /** Licence (bought when asked and needed) -> ticket -> key from the custodians -> fetch and decrypt. */
     async accessModel(modelId: bigint, options: AccessOptions = {}): Promise<AccessResult> {
       checkModelId(modelId);
-      subtle(); // NO_WEBCRYPTO before anything is bought or spent, not after
+      requireWebCrypto(); // NO_WEBCRYPTO before anything is bought or spent, not after
       let purchase: LicencePurchase | undefined;
       if (options.buy === true && !(await client().hasAccess(modelId))) purchase = await client().buyLicence(modelId);
       const ticket = await client().requestTicket(modelId);

@@ -5,7 +5,7 @@
 import { hexToBytes, type Address } from "viem";
 import { fileKey } from "../crypto/directory.js";
 import type { CID } from "multiformats/cid";
-import { constantTimeEqual } from "./bytes.js";
+import { constantTimeEqual } from "../crypto/bytes.js";
 import type { FetchModelOptions } from "./client-types.js";
 import type { ClientRef, SdkContext } from "./context.js";
 import { keyCommitment } from "./derive.js";

@@ -6,7 +6,7 @@
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hashTypedData, hexToBytes, isHex, type Address, type Hex } from "viem";
-import { constantTimeEqual } from "./bytes.js";
+import { constantTimeEqual } from "../crypto/bytes.js";
 import { keyCommitment } from "./derive.js";
 import { unwrapKey } from "./ecies.js";
 import { SdkError } from "./errors.js";

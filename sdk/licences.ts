@@ -1,7 +1,7 @@
 /** Licences and tickets: access checks, buying a licence, requesting a key ticket. */
 import { bytesToHex, type Address, type TransactionReceipt } from "viem";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
-import { subtle } from "./bytes.js";
+import { requireWebCrypto } from "./environment.js";
 import type { AccessTicket, LicencePurchase } from "./client-types.js";
 import { addressOf, checkModelId, eventOf, type SdkContext } from "./context.js";
 import { generateRecipientKey } from "./ecies.js";
@@ -32,7 +32,7 @@ export function licenceCalls({ publicClient, vault, read, sender, transact }: Sd
      */
     async requestTicket(modelId: bigint): Promise<AccessTicket> {
       checkModelId(modelId);
-      subtle(); // a ticket is spent for good: without WebCrypto its shares could never be unwrapped here
+      requireWebCrypto(); // a ticket is spent for good: without WebCrypto its shares could never be unwrapped here
       const recipient = generateRecipientKey();
       const recipientPublicKey = bytesToHex(recipient.publicKey);
       let receipt: TransactionReceipt;

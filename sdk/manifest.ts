@@ -9,7 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { CID } from "multiformats/cid";
 import { isAddressEqual, keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
 import { checkManifest, type Manifest } from "../crypto/manifest-schema.js";
-import { constantTimeEqual } from "./bytes.js";
+import { constantTimeEqual } from "../crypto/bytes.js";
 import { SdkError } from "./errors.js";
 
 /** The schema is the node's own (crypto/manifest-schema.ts, free of Node built-ins). */

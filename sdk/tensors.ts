@@ -11,7 +11,7 @@ import type { CID } from "multiformats/cid";
 import { hexToBytes, type Address } from "viem";
 import { fileKey } from "../crypto/directory.js";
 import { invalidSafetensorsMessage, listModelTensors, loadTensors, openForPatterns, selectTensors, type ModelFile, type TensorErrors, type TensorInfo, type TensorListing, type TensorModel } from "../zkp/tensor-index.js";
-import { constantTimeEqual } from "./bytes.js";
+import { constantTimeEqual } from "../crypto/bytes.js";
 import { keyCommitment } from "./derive.js";
 import { SdkError } from "./errors.js";
 import { checkManifestBlock, decodeSignedManifest, parseCid, type Manifest, type SignedManifest } from "./manifest.js";

@@ -192,18 +192,18 @@ describe("sdk <-> node: ECIES, shares, release signatures, manifests", () => {
     assert.equal(context, `custody/release/${ticketId.toLowerCase()}`);
     for (const length of [0, 1, 67, 300]) {
       const secret = randomBytes(length);
-      const wrapped = wrapKey(recipient.publicKey, secret, context);
+      const wrapped = await wrapKey(recipient.publicKey, secret, context);
       assertBytes(await unwrapKey(recipient.privateKey, wrapped, context), secret);
     }
     // And a node-generated key pair, with the default (empty) context.
     const nodePair = generateKeyPair();
     const secret = randomBytes(67);
-    assertBytes(await unwrapKey(nodePair.privateKey, wrapKey(nodePair.publicKey, secret)), secret);
+    assertBytes(await unwrapKey(nodePair.privateKey, await wrapKey(nodePair.publicKey, secret)), secret);
   });
 
   it("refuses a wrong context, a wrong key, a flipped byte, a short input: UNWRAP_FAILED", async () => {
     const recipient = generateRecipientKey();
-    const wrapped = wrapKey(recipient.publicKey, randomBytes(67), "custody/release/0xab");
+    const wrapped = await wrapKey(recipient.publicKey, randomBytes(67), "custody/release/0xab");
     await assertSdkCode(unwrapKey(recipient.privateKey, wrapped, "custody/release/0xac"), "UNWRAP_FAILED");
     await assertSdkCode(unwrapKey(generateRecipientKey().privateKey, wrapped, "custody/release/0xab"), "UNWRAP_FAILED");
     for (const at of [0, 1, 40, wrapped.length - 1]) {
