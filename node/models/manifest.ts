@@ -5,11 +5,10 @@
  * manifest's canonical dag-json bytes, crypto/manifest-signature.ts). Its CID is what the
  * registry records on chain.
  */
-import * as dagJson from "@ipld/dag-json";
-import { CID } from "multiformats/cid";
-import { sha256 } from "multiformats/hashes/sha2";
+import type { CID } from "multiformats/cid";
 import type { Address, Hex, LocalAccount } from "viem";
-import { signManifest, verifyManifest, ManifestSignatureError } from "../../crypto/index.js";
+import { signManifest } from "../../crypto/index.js";
+import { decodeManifestBlock, encodeManifestBlock } from "../../crypto/manifest-block.js";
 import { checkManifest, isDirectoryManifest, type FileManifest, type Manifest } from "../../crypto/manifest-schema.js";
 import { InvalidManifestError, NotAFileError } from "../errors.js";
 
@@ -50,32 +49,17 @@ export async function signModelManifest(owner: LocalAccount, manifest: Manifest)
 
 /** The dag-json block of a signed manifest and its CID (CIDv1, dag-json, sha2-256). */
 export async function encodeSignedManifest(signed: SignedManifest): Promise<{ cid: CID; bytes: Uint8Array }> {
-  const bytes = dagJson.encode(signed);
-  return { cid: CID.createV1(dagJson.code, await sha256.digest(bytes)), bytes };
+  return encodeManifestBlock(signed);
 }
 
+const invalidManifest = (message: string, cause?: unknown) => new InvalidManifestError(message, cause === undefined ? undefined : { cause });
+
 /**
- * Decodes and checks a signed manifest block: schema, then the signature, which must come from
- * the manifest's owner (and from `expectedOwner` when the caller knows it, e.g. from the chain).
+ * Decodes and checks a signed manifest block (crypto/manifest-block.ts): schema, then the
+ * signature, which must come from the manifest's owner (and from `expectedOwner` when the caller
+ * knows it, e.g. from the chain).
  */
 export async function decodeSignedManifest(bytes: Uint8Array, expectedOwner?: Address): Promise<SignedManifest> {
-  let value: { manifest?: unknown; signature?: unknown };
-  try {
-    value = dagJson.decode(bytes);
-  } catch (error) {
-    throw new InvalidManifestError("manifest block is not dag-json", { cause: error });
-  }
-  if (typeof value !== "object" || value === null || typeof value.signature !== "string") {
-    throw new InvalidManifestError("manifest block lacks a signature");
-  }
-  const manifest = parseManifest(value.manifest);
-  const signature = value.signature as Hex;
-  try {
-    await verifyManifest(manifest, signature, { expectedSigner: manifest.owner });
-    if (expectedOwner !== undefined) await verifyManifest(manifest, signature, { expectedSigner: expectedOwner });
-  } catch (error) {
-    if (error instanceof ManifestSignatureError) throw new InvalidManifestError(error.message, { cause: error });
-    throw error;
-  }
+  const { manifest, signature } = await decodeManifestBlock(bytes, expectedOwner, invalidManifest);
   return { manifest, signature };
 }
