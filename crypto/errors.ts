@@ -115,8 +115,8 @@ export class NotEnoughSharesError extends ModelvaultCryptoError {
 
 /** Shares of different keys (or different thresholds) were mixed. */
 export class MismatchedSharesError extends ModelvaultCryptoError {
-  constructor() {
-    super("SHARES_MISMATCHED", "the shares belong to different keys or splits");
+  constructor(message = "the shares belong to different keys or splits") {
+    super("SHARES_MISMATCHED", message);
   }
 }
 

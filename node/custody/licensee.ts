@@ -4,16 +4,9 @@
  * failure or a delay; the first `threshold` shares that combine to the manifest's key commitment
  * win and the other requests are cancelled, so a slow or dead custodian costs at most the delay.
  */
-import { randomInt } from "node:crypto";
 import { hexToBytes, type Address, type Hex } from "viem";
-import {
-  combineShares,
-  constantTimeEqual,
-  decodeShare,
-  generateKeyPair,
-  keyCommitment,
-  unwrapKey,
-} from "../../crypto/index.js";
+import { collectKeyFrom } from "../../crypto/custody-collect.js";
+import { generateKeyPair } from "../../crypto/index.js";
 import type { ChainClient, KeyRequest, ModelVersion } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
 import { NotADirectoryModelError } from "../errors.js";
@@ -26,11 +19,9 @@ import type { StoragePeer } from "../storage/storage-peer.js";
 import { callCustodian, custodianUrl } from "./client.js";
 import { custodyDomain } from "./custodian.js";
 import { NotEnoughSharesReleasedError } from "./errors.js";
-import { releaseContext, releasedShareSchema, signRelease } from "./protocol.js";
+import { releasedShareSchema, signRelease } from "./protocol.js";
 
-export const DEFAULT_CUSTODIAN_TIMEOUT_MS = 10_000;
-/** After this long without enough shares, the custodians not yet asked are asked too. */
-export const DEFAULT_HEDGE_MS = 1_000;
+export { DEFAULT_CUSTODIAN_TIMEOUT_MS, DEFAULT_HEDGE_MS } from "../../crypto/custody-collect.js";
 /** How long a custodian's registered endpoint is reused before it is read again. */
 const ENDPOINT_TTL_MS = 60_000;
 
@@ -46,14 +37,6 @@ async function endpointOf(chain: ChainClient, custodian: Address): Promise<strin
   if (info === null) throw new Error("not a registered custodian");
   known.set(custodian, { endpoint: info.endpoint, until: Date.now() + ENDPOINT_TTL_MS });
   return info.endpoint;
-}
-
-/** Fisher-Yates, in place. */
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
 }
 
 export interface CollectKeyOptions {
@@ -92,52 +75,20 @@ export async function collectKey(options: CollectKeyOptions): Promise<Uint8Array
     modelId: modelId.toString(),
     version: ticket.version,
   });
-  const done = new AbortController();
-  const signal = options.signal === undefined ? done.signal : AbortSignal.any([done.signal, options.signal]);
-  const shares: Uint8Array[] = [];
-  const failures: Record<string, string> = {};
-  const waiting = [...version.custodians];
-  if (options.order !== "listed") shuffle(waiting); // spreads load across the set
-  const asked: Promise<void>[] = [];
-
-  let settle!: (key: Uint8Array | undefined) => void;
-  const outcome = new Promise<Uint8Array | undefined>((resolve) => (settle = resolve));
-
-  async function ask(custodian: Address): Promise<void> {
-    try {
-      const endpoint = await endpointOf(chain, custodian);
-      const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? DEFAULT_CUSTODIAN_TIMEOUT_MS)]);
-      const released = await callCustodian(endpoint, "v1/custody/releases", request, releasedShareSchema, deadline);
-      const share = await unwrapKey(options.recipientPrivateKey, hexToBytes(released.wrappedShare), releaseContext(ticket.ticketId));
-      if (!constantTimeEqual(decodeShare(share).commitment, options.keyCommitment)) throw new Error("released a share of another key");
-      shares.push(share);
-      if (shares.length >= threshold) {
-        const key = await combineShares(shares).catch(() => undefined);
-        if (key !== undefined && constantTimeEqual(keyCommitment(key), options.keyCommitment)) settle(key);
-      }
-    } catch (error) {
-      if (done.signal.aborted) return;
-      failures[custodian] = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
-      askNext(); // replace the failed one at once
-    } finally {
-      // Everyone asked and answered without a key: give up (a no-op once a key was found).
-      if (waiting.length === 0) void Promise.all(asked).then(() => settle(undefined));
-    }
-  }
-  function askNext(): void {
-    const next = waiting.shift();
-    if (next !== undefined) asked.push(ask(next));
-  }
-
-  for (let i = 0; i < threshold; i++) askNext();
-  const hedge = setTimeout(() => {
-    while (waiting.length > 0) askNext();
-  }, options.hedgeMs ?? DEFAULT_HEDGE_MS);
-  const key = await outcome;
-  clearTimeout(hedge);
-  done.abort();
-  for (const share of shares) share.fill(0);
-  if (key === undefined) throw new NotEnoughSharesReleasedError(threshold, shares.length, failures);
+  const { key, released, failures } = await collectKeyFrom({
+    request,
+    recipientPrivateKey: options.recipientPrivateKey,
+    custodians: version.custodians,
+    threshold,
+    keyCommitment: options.keyCommitment,
+    release: async (custodian, body, signal) => (await callCustodian(await endpointOf(chain, custodian), "v1/custody/releases", body, releasedShareSchema, signal)).wrappedShare,
+    reasonOf: (error) => (error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error)),
+    timeoutMs: options.timeoutMs,
+    hedgeMs: options.hedgeMs,
+    order: options.order,
+    signal: options.signal,
+  });
+  if (key === undefined) throw new NotEnoughSharesReleasedError(threshold, released, failures);
   return key;
 }
 
