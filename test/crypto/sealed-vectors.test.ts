@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createDecipheriv, createHash, createHmac, hkdfSync } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { platform } from "#crypto-platform";
 import { open, seal } from "../../crypto/index.js";
 import { collect, hex, unhex } from "../helpers/bytes.js";
 
@@ -55,6 +56,11 @@ function decodeFromSpec(sealed: Buffer, key: Buffer): Buffer {
 }
 
 describe("sealed format v1 test vectors", () => {
+  it(`runs on the platform package.json's import conditions choose (here: ${platform.name})`, () => {
+    // test/crypto/platforms.test.ts runs these tests again under the "browser" condition.
+    if (process.env.MV_EXPECT_PLATFORM !== undefined) assert.equal(platform.name, process.env.MV_EXPECT_PLATFORM);
+  });
+
   assert.ok(vectors.length >= 3);
   for (const v of vectors) {
     it(`${v.name}: seal reproduces the committed bytes`, async () => {

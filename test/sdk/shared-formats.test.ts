@@ -1,7 +1,9 @@
 /**
- * The browser SDK (sdk/, WebCrypto + @noble) against the node's own code (crypto/, node/), not
- * mocks: everything the node writes, the SDK must read, and the SDK's release requests must pass
- * the custodian's check.
+ * The SDK's API over the one implementation of the formats (crypto/, which the SDK's bundle runs
+ * on crypto/platform/browser.ts: test/crypto/platforms.test.ts, test/sdk/bundle.test.ts): what the
+ * node writes the SDK reads, the SDK's release requests pass the custodian's check, and every
+ * failure arrives as the SdkError code docs/SDK.md documents, through the one boundary
+ * (sdk/errors.ts fromCoreError), with the same code and segment as the node's own error.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -23,6 +25,18 @@ import {
 import { releaseDigest as nodeReleaseDigest, releaseSignedBy as nodeReleaseSignedBy, shareReleaseSchema, signRelease as nodeSignRelease } from "../../node/custody/protocol.js";
 import { encodeSignedManifest, signModelManifest, type Manifest } from "../../node/models/manifest.js";
 import { CID } from "multiformats/cid";
+import {
+  InvalidArgumentError,
+  InvalidPublicKeyError,
+  ManifestSignatureError,
+  NotEnoughSharesError,
+  NoWebCryptoError,
+  SegmentAuthenticationError,
+  TruncatedStreamError,
+  UnwrapError,
+  WrongKeyError,
+} from "../../crypto/errors.js";
+import { fromCoreError } from "../../sdk/errors.js";
 import {
   checkManifestBlock,
   combineShares,
@@ -79,7 +93,34 @@ async function assertSdkCode(promise: Promise<unknown>, code: SdkErrorCode, extr
   });
 }
 
-describe("sdk <-> node: sealed streams (crypto/sealed seal() -> sdk openSealed on WebCrypto)", () => {
+describe("sdk: the error boundary (crypto/ errors -> SdkError codes of docs/SDK.md)", () => {
+  it("renames what the SDK names otherwise, carries segment and share counts, passes other errors through", () => {
+    const cases: [Error, SdkErrorCode][] = [
+      [new WrongKeyError(), "WRONG_KEY"],
+      [new NotEnoughSharesError(1, 3), "NOT_ENOUGH_SHARES"],
+      [new ManifestSignatureError("x"), "INVALID_MANIFEST"],
+      [new InvalidPublicKeyError(), "INVALID_ARGUMENT"],
+      [new SegmentAuthenticationError(4), "SEALED_SEGMENT_AUTH"],
+      [new TruncatedStreamError(), "SEALED_TRUNCATED"],
+      [new UnwrapError(), "UNWRAP_FAILED"],
+      [new NoWebCryptoError(), "NO_WEBCRYPTO"],
+      [new InvalidArgumentError("x"), "INVALID_ARGUMENT"],
+    ];
+    for (const [core, code] of cases) {
+      const sdk = fromCoreError(core);
+      assert.ok(sdk instanceof SdkError, core.name);
+      assert.equal(sdk.code, code, core.name);
+      assert.equal(sdk.message, core.message);
+      assert.equal(sdk.cause, core);
+    }
+    assert.deepEqual((fromCoreError(new SegmentAuthenticationError(4)) as SdkError).details, { segment: 4 });
+    assert.deepEqual((fromCoreError(new NotEnoughSharesError(1, 3)) as SdkError).details, { threshold: 3, released: 1 });
+    const other = new TypeError("not ours");
+    assert.equal(fromCoreError(other), other);
+  });
+});
+
+describe("sdk <-> node: sealed streams (crypto/sealed seal() -> sdk openSealed)", () => {
   const S = 64;
   for (const length of [0, 1, S - 1, S, S + 1, 2 * S, 10 * S, 10 * S + 7]) {
     it(`${length} bytes at segment size ${S} open to the same bytes, however the input is chunked`, async () => {
