@@ -5,8 +5,7 @@
  * one fails or the consumer stops; then plaintext ranges cut out of the segments.
  *
  * Pure arithmetic over format.ts's layout: the reading, the decrypting and the error classes come
- * from the caller, so the node's SealedReader (node:crypto) and the SDK's SealedRangeReader
- * (WebCrypto, in browsers) share this one implementation. Memory stays below
+ * from the caller (random-access.ts's SealedReader, in the node and, behind SdkErrors, the SDK). Memory stays below
  * concurrency × maxReadBytes whatever the range.
  */
 import { frameRange, type SealedLayout } from "./format.js";

@@ -1,8 +1,8 @@
 /**
  * What a sealed-stream reader makes of each frame (docs/FORMAT.md, "Reading a stream"): where the
  * frame stands in the input, which final flag it must open with there, and what it means when it
- * opens with the other flag or with neither. Pure and error-agnostic, so the node's readers
- * (node:crypto) and the SDK's (WebCrypto), streaming and random access, report alike.
+ * opens with the other flag or with neither. Pure and error-agnostic, so the streaming and the
+ * random-access readers (stream.ts, random-access.ts) report alike.
  */
 import type { SealedLayout } from "./format.js";
 
