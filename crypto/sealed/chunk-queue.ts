@@ -2,6 +2,7 @@
  * A FIFO of byte chunks that hands out the first n bytes as views (no copying), so segments
  * can be cut from a stream of arbitrarily sized chunks at constant memory.
  */
+import { concatBytes } from "../bytes.js";
 import { InvalidArgumentError } from "../errors.js";
 
 export class ChunkQueue {
@@ -42,13 +43,5 @@ export class ChunkQueue {
 
 /** Copies pieces into one contiguous array (a view when there is a single piece). */
 export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0]! : concatBytes(pieces);
 }

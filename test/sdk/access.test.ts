@@ -19,22 +19,14 @@ import { weightsCommitment as irisCommitment } from "../../zkp/commitment.js";
 import { terminateCurve } from "../../zkp/curve.js";
 import { publishWithCustody, type CustodyPublishResult } from "../../node/custody/owner.js";
 import { publishDirectory } from "../../node/models/publish-directory.js";
-import { createModelvaultClient, groth16Calldata, SdkError, type ModelvaultClient, type SdkErrorCode } from "../../sdk/index.js";
+import { createModelvaultClient, groth16Calldata, type ModelvaultClient } from "../../sdk/index.js";
+import { assertSdkCode } from "../helpers/sdk-errors.js";
 import { assertBytes } from "../helpers/bytes.js";
 import { CustodyWorld, identityAt } from "../node/fixtures/custody.js";
 
 after(terminateCurve);
 
 const PRICE = 10n ** 15n;
-
-async function assertSdkCode(promise: Promise<unknown>, code: SdkErrorCode, extra?: (e: SdkError) => void) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof SdkError, `expected an SdkError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    extra?.(error);
-    return true;
-  });
-}
 
 /** A ReadableStream's bytes. */
 async function drain(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {

@@ -52,6 +52,7 @@ import {
   unwrapKey,
   type SdkErrorCode,
 } from "../../sdk/index.js";
+import { assertSdkCode } from "../helpers/sdk-errors.js";
 import { assertBytes, chunked, collect } from "../helpers/bytes.js";
 
 const key = randomBytes(32);
@@ -82,15 +83,6 @@ async function nodeOpen(sealed: Uint8Array, options: { key?: Uint8Array; modelId
     const code = ({ SEALED_WRONG_KEY: "WRONG_KEY" } as Record<string, SdkErrorCode>)[error.code] ?? error.code;
     return { ok: false as const, code, segment: (error as { segment?: number }).segment };
   }
-}
-
-async function assertSdkCode(promise: Promise<unknown>, code: SdkErrorCode, extra?: (e: SdkError) => void) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof SdkError, `expected an SdkError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    extra?.(error);
-    return true;
-  });
 }
 
 describe("sdk: the error boundary (crypto/ errors -> SdkError codes of docs/SDK.md)", () => {
