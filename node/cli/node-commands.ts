@@ -110,8 +110,10 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
     env: io.env,
   });
   if (audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
-  const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
-  const { startNode } = await import("./daemon.js"); // Helia, libp2p, fastify: only here
+  const password = await resolvePassword(options.passwordFile, io.env);
+  // The keystore's scrypt runs on libuv's thread pool while the main thread loads Helia, libp2p
+  // and fastify (only here): together they are most of the time to a listening API.
+  const [identity, { startNode }] = await Promise.all([loadIdentity(config.dataDir, password), import("./daemon.js")]);
   const node = await startNode(config, identity, {
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
     ...(audit === undefined ? {} : { audit }),
