@@ -61,13 +61,21 @@ export function buildPackage(): string {
   return PACKAGE_DIR;
 }
 
-/** `npm pack`s the staged package into `destination`; returns the tarball's path. */
-export function packPackage(destination = join(ROOT, "dist")): string {
+export interface PackedPackage {
+  tarball: string;
+  /** Paths inside the package, as `npm pack` listed them. */
+  files: string[];
+  /** Bytes of the tarball. */
+  size: number;
+}
+
+/** `npm pack`s the staged package into `destination`. */
+export function packPackage(destination = join(ROOT, "dist")): PackedPackage {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const packed = spawnSync(npm, ["pack", PACKAGE_DIR, "--pack-destination", destination, "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" });
   if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
-  return join(destination, filename);
+  const [{ filename, files, size }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[]; size: number }];
+  return { tarball: join(destination, filename), files: files.map((file) => file.path), size };
 }
 
 /** The circuits build:circuits made (a folder with a verification key); none is a build error. */
@@ -101,7 +109,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const dir = buildPackage();
     console.log(`build: package staged in ${relative(ROOT, dir)}`);
-    if (values.pack) console.log(`build: ${relative(ROOT, packPackage())}`);
+    if (values.pack) {
+      const { tarball, files, size } = packPackage();
+      console.log(`build: ${relative(ROOT, tarball)}, ${files.length} files, ${(size / 1e6).toFixed(2)} MB`);
+    }
   } catch (error) {
     console.error(`build: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
