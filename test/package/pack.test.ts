@@ -74,13 +74,16 @@ describe("package: npm pack, installed into a fresh project", function () {
     assert.deepEqual(files.filter((file) => file.endsWith(".r1cs") || file.endsWith(".sol")), []);
   });
 
-  it("runs the CLI from node_modules/.bin: --version, --help and node init", async () => {
+  it("runs the CLI from node_modules/.bin (--version, --help, node init) and serves the verification keys, without tsx", async () => {
     const bin = join(project, "node_modules", ".bin", "modelvault");
     assert.equal((await run(bin, ["--version"], { cwd: project })).stdout.trim(), VERSION);
     assert.match((await run(bin, ["--help"], { cwd: project })).stdout, /publish \[options\] <path>/);
     const env = { PATH: process.env.PATH ?? "", HOME: work, MODELVAULT_PASSWORD: "pack-test" };
     const { stdout } = await run(bin, ["node", "init", "--json", "--data-dir", join(work, "cli-node"), "--scrypt-n", "1024"], { cwd: project, env });
     assert.match((JSON.parse(stdout) as { address: string }).address, /^0x[0-9a-fA-F]{40}$/);
+    // The shipped circuits' verification keys are importable by path (exports "./circuits/*").
+    const vk = await run(process.execPath, ["--input-type=module", "-e", 'const { default: vk } = await import("modelvault/circuits/ownership/verification_key.json", { with: { type: "json" } }); console.log(vk.protocol, vk.nPublic)'], { cwd: project });
+    assert.equal(vk.stdout.trim(), "groth16 5");
     // The installed package runs without tsx (a devDependency of the checkout only).
     await assert.rejects(run(process.execPath, ["-e", 'import("tsx")'], { cwd: project }));
   });
