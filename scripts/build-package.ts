@@ -35,12 +35,7 @@ export function buildPackage(): string {
   const compiled = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")], { cwd: ROOT, encoding: "utf8" });
   if (compiled.status !== 0) throw new Error(`tsc failed:\n${compiled.stdout}${compiled.stderr}`);
 
-  // Hand-written declarations (ambient module types) are not emitted by tsc.
-  for (const dir of RUNTIME_DIRS) {
-    for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })) {
-      if (file.endsWith(".d.ts")) copy(join(dir, file));
-    }
-  }
+  shipAmbientDeclarations();
   copy("bin/modelvault.js");
   for (const file of ["README.md", "SECURITY.md", "LICENSE"]) if (existsSync(join(ROOT, file))) copy(file);
   for (const file of readdirSync(join(ROOT, "docs"))) if (file.endsWith(".md")) copy(join("docs", file));
@@ -76,6 +71,34 @@ export function packPackage(destination = join(ROOT, "dist")): PackedPackage {
   if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
   const [{ filename, files, size }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[]; size: number }];
   return { tarball: join(destination, filename), files: files.map((file) => file.path), size };
+}
+
+/**
+ * Hand-written declarations of untyped dependencies (zkp/snarkjs.d.ts: `declare module "snarkjs"`)
+ * are not emitted by tsc, and an emitted declaration importing such a module would not find
+ * them in a consumer's type check: each is copied, and referenced from every declaration that
+ * imports its module.
+ */
+function shipAmbientDeclarations(): void {
+  const ambient = new Map<string, string>(); // module name -> its declaration file in the package
+  const emitted: string[] = [];
+  for (const dir of RUNTIME_DIRS) {
+    for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })) {
+      if (!file.endsWith(".d.ts")) continue;
+      copy(join(dir, file));
+      for (const [, name] of readFileSync(join(ROOT, dir, file), "utf8").matchAll(/^declare module "([^"]+)"/gm)) ambient.set(name!, join(PACKAGE_DIR, dir, file));
+    }
+    for (const file of readdirSync(join(PACKAGE_DIR, dir), { recursive: true, encoding: "utf8" })) {
+      if (file.endsWith(".d.ts")) emitted.push(join(PACKAGE_DIR, dir, file));
+    }
+  }
+  for (const file of emitted) {
+    const text = readFileSync(file, "utf8");
+    const references = [...ambient]
+      .filter(([name, declaration]) => declaration !== file && (text.includes(`from "${name}"`) || text.includes(`import("${name}")`)))
+      .map(([, declaration]) => `/// <reference path="${relative(dirname(file), declaration)}" />\n`);
+    if (references.length > 0) writeFileSync(file, references.join("") + text);
+  }
 }
 
 /** The circuits build:circuits made (a folder with a verification key); none is a build error. */

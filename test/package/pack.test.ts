@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { buildPackage, packPackage, type PackedPackage } from "../../scripts/build-package.js";
@@ -42,6 +44,18 @@ try {
   await b.stop();
   await a.stop();
 }
+`;
+
+/** A TypeScript consumer of every entry, type-checked against the shipped declarations (no skipLibCheck). */
+const CONSUMER_TYPES = `
+import { StoragePeer, publish, connectChain, type Deployment as NodeDeployment, type PublishResult } from "modelvault";
+import { createModelvaultClient, type ModelvaultClient } from "modelvault/sdk";
+import { seal, generateContentKey, type NodeIdentity } from "modelvault/crypto";
+import { modelVaultAbi, groth16VerifierAbi, type Deployment } from "modelvault/contracts";
+export const entries = [StoragePeer.start, publish, connectChain, createModelvaultClient, seal, generateContentKey, modelVaultAbi, groth16VerifierAbi(5)];
+export type Used = [NodeDeployment, PublishResult, ModelvaultClient, NodeIdentity, Deployment];
+const sameRecord: Deployment = {} as NodeDeployment;
+export { sameRecord };
 `;
 
 describe("package: npm pack, installed into a fresh project", function () {
@@ -96,6 +110,19 @@ describe("package: npm pack, installed into a fresh project", function () {
     assert.equal(result.bytes, 3 * 1024 * 1024 + 12345);
     assert.equal(result.same, true);
     assert.equal(result.library, `file://${join(project, "node_modules", "modelvault", "node", "index.js")}`);
+  });
+
+  it("its declarations type-check in a strict TypeScript consumer, skipLibCheck off", async () => {
+    await writeFile(join(project, "use.ts"), CONSUMER_TYPES);
+    const compilerOptions = {
+      target: "ES2023", lib: ["ES2024", "DOM"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, noEmit: true,
+      // The consumer's @types/node: the checkout's (the package does not depend on it).
+      types: ["node"], typeRoots: [fileURLToPath(new URL("../../node_modules/@types", import.meta.url))],
+    };
+    await writeFile(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["use.ts"] }));
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const checked = await run(process.execPath, [tsc, "-p", project], { cwd: project }).catch((error: { stdout: string }) => error);
+    assert.equal(checked.stdout, "");
   });
 
   it('bundles "modelvault/sdk" for the browser with no Node builtin', async () => {
