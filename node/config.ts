@@ -5,14 +5,13 @@
  * and name no peers.
  */
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { multiaddr } from "@multiformats/multiaddr";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 
-export const NODE_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+export { NODE_VERSION } from "./version.js";
 
 export const DEFAULT_API_HOST = "127.0.0.1";
 export const DEFAULT_API_PORT = 5480;

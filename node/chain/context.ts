@@ -11,6 +11,7 @@ import {
   type Address,
   type Chain,
   type ContractEventName,
+  type GetContractReturnType,
   type Hex,
   type LocalAccount,
   type PublicClient,
@@ -32,7 +33,20 @@ import type { TxResult } from "./types.js";
 export type ChainPublicClient = PublicClient<Transport, Chain>;
 export type ChainWalletClient = WalletClient<Transport, Chain, LocalAccount>;
 
-export function contractsOf(deployment: Deployment, client: ChainPublicClient) {
+/** A read-only typed handle (viem getContract) of one deployed contract. */
+type ReadContract<abi extends Abi> = GetContractReturnType<abi, ChainPublicClient, Address>;
+
+/** Read-only typed handles of the deployed set; writes go through the client's methods. Spelled
+ * out (not ReturnType of contractsOf): the inferred type is too large for declaration emit. */
+export interface ChainContracts {
+  vault: ReadContract<typeof modelVaultAbi>;
+  custodians: ReadContract<typeof custodianRegistryAbi>;
+  staking: ReadContract<typeof licenseeStakingAbi>;
+  challenges: ReadContract<typeof storageChallengesAbi>;
+  attestations: ReadContract<typeof proofAttestationsAbi> | null;
+}
+
+export function contractsOf(deployment: Deployment, client: ChainPublicClient): ChainContracts {
   const { contracts } = deployment;
   return {
     vault: getContract({ abi: modelVaultAbi, address: contracts.ModelVault, client }),
@@ -45,9 +59,6 @@ export function contractsOf(deployment: Deployment, client: ChainPublicClient) {
         : getContract({ abi: proofAttestationsAbi, address: contracts.ProofAttestations, client }),
   };
 }
-
-/** Read-only typed handles (viem getContract) of the deployed set; writes go through the client's methods. */
-export type ChainContracts = ReturnType<typeof contractsOf>;
 
 export interface ChainContext {
   readonly publicClient: ChainPublicClient;

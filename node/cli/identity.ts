@@ -14,6 +14,7 @@ import {
   identityFromPrivateKey,
   loadKeystore,
   saveKeystore,
+  type KeystoreFile,
   type NodeIdentity,
 } from "../../crypto/index.js";
 import { NodeError } from "../errors.js";
@@ -66,12 +67,21 @@ export async function createIdentity(dataDir: string, password: string, scryptN 
 }
 
 export async function loadIdentity(dataDir: string, password: string): Promise<NodeIdentity> {
+  return unlockIdentity(await readIdentityKeystore(dataDir), password);
+}
+
+/** The data dir's keystore, read and checked but still encrypted. */
+export async function readIdentityKeystore(dataDir: string): Promise<KeystoreFile> {
   const path = identityPath(dataDir);
   if (!(await exists(path))) {
     throw new IdentityError("IDENTITY_MISSING", `no node identity at ${path}: run \`modelvault node init\` first`);
   }
-  const keystore = await loadKeystore(path);
-  return identityFromPrivateKey(await decryptKeystore(keystore, password)); // WrongPasswordError when wrong
+  return loadKeystore(path);
+}
+
+/** Decrypts a keystore; its scrypt is on libuv's thread pool from the call on. WrongPasswordError when wrong. */
+export async function unlockIdentity(keystore: KeystoreFile, password: string): Promise<NodeIdentity> {
+  return identityFromPrivateKey(await decryptKeystore(keystore, password));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -4,9 +4,9 @@
  * Errors end as one line on stderr and a non-zero exit code, never a stack trace.
  */
 import { Command, CommanderError, Option } from "commander";
-import { ModelvaultCryptoError } from "../../crypto/index.js";
+import { ModelvaultCryptoError } from "../../crypto/errors.js";
 import { NodeError, OutputError } from "../errors.js";
-import { NODE_VERSION } from "../config.js";
+import { NODE_VERSION } from "../version.js";
 import { processIo, type CliIo } from "./io.js";
 import { chainOptions, collect, common, EXCLUDE_HELP, FORCE_HELP, INCLUDE_HELP, OUTPUT_HELP, PROGRESS_HELP, type CommandGroups } from "./options.js";
 import { registerRegistryCommands } from "./registry-cli.js";

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { parseAmount, parseCount } from "./amounts.js";
-import { createIdentity, loadIdentity, resolvePassword } from "./identity.js";
+import { createIdentity, readIdentityKeystore, resolvePassword, unlockIdentity } from "./identity.js";
 import { printJson, printLines, type CliIo } from "./io.js";
 import { UsageError } from "./usage-error.js";
 
@@ -110,8 +110,14 @@ export async function nodeStart(options: StartOptions, io: CliIo): Promise<void>
     env: io.env,
   });
   if (audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
-  const identity = await loadIdentity(config.dataDir, await resolvePassword(options.passwordFile, io.env));
-  const { startNode } = await import("./daemon.js"); // Helia, libp2p, fastify: only here
+  const password = await resolvePassword(options.passwordFile, io.env);
+  const keystore = await readIdentityKeystore(config.dataDir);
+  // The keystore's scrypt runs on libuv's thread pool while the main thread loads Helia, libp2p
+  // and fastify (only here): together they are most of the time to a listening API. It is
+  // started first: loading the modules blocks the event loop, so a step of the decryption that
+  // still needed a turn of it (reading the file) would wait for the whole module graph.
+  const unlocking = unlockIdentity(keystore, password);
+  const [identity, { startNode }] = await Promise.all([unlocking, import("./daemon.js")]);
   const node = await startNode(config, identity, {
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
     ...(audit === undefined ? {} : { audit }),

@@ -10,37 +10,19 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type BuildResult, type Plugin } from "esbuild";
+import { build, type BuildResult } from "esbuild";
 import { bytesToHex, type Address, type Hex } from "viem";
 import type { ShareRelease } from "../../crypto/custody-messages.js";
 import { generateKeyPair, seal, wrapKey } from "../../crypto/index.js";
 import { releaseSignedBy } from "../../node/custody/protocol.js";
 import { assertBytes, collect, hex, unhex } from "../helpers/bytes.js";
+import { forbidNodeBuiltins } from "../helpers/browser-bundle.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ENTRY = join(ROOT, "sdk", "index.ts");
-const BUILTINS = new Set(builtinModules.map((name) => name.replace(/^node:/, "").split("/")[0]!));
-
-/** Fails the build on node:* and on bare builtin names (fs, path, crypto, ...), naming the importer. */
-function forbidNodeBuiltins(seen: string[]): Plugin {
-  return {
-    name: "forbid-node-builtins",
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => {
-        const root = args.path.replace(/^node:/, "").split("/")[0]!;
-        if (args.path.startsWith("node:") || (BUILTINS.has(root) && !args.path.startsWith("."))) {
-          seen.push(`${args.path} <- ${args.importer}`);
-          return { errors: [{ text: `Node builtin "${args.path}" imported by ${args.importer}` }] };
-        }
-        return undefined;
-      });
-    },
-  };
-}
 
 describe("sdk: browser bundle (esbuild, platform browser)", function () {
   this.timeout(120_000);
