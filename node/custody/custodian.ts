@@ -88,6 +88,8 @@ export class Custodian {
   readonly #opened = new Map<string, Uint8Array>();
   /** manifest CID of (model, version): immutable on chain once published, so cached. */
   readonly #versions = new Map<string, { manifestCid: string; custodians: readonly Hex[] }>();
+  /** Release requests whose signature verified, oldest first (bounded by VERIFIED_KEPT). */
+  readonly #verified = new Set<string>();
 
   constructor(options: CustodianOptions) {
     this.#identity = options.identity;
@@ -213,11 +215,25 @@ export class Custodian {
     return this.#decide(request, { ticket, version, owner: state?.owner, confirmed: false });
   }
 
+  /**
+   * releaseSignedBy, remembering requests that verified: a licensee's retry, its hedged copies
+   * and a flood of one captured request are then a map lookup instead of an ECDSA verification.
+   * The key is every byte the verification depended on.
+   */
+  #signedByRecipient(request: ShareRelease, recipientKey: Hex): boolean {
+    const key = `${recipientKey}/${request.ticketId}/${request.modelId}/${request.version}/${request.signature}`.toLowerCase();
+    if (this.#verified.has(key)) return true;
+    if (!releaseSignedBy(this.#domain, request, recipientKey)) return false;
+    if (this.#verified.size >= VERIFIED_KEPT) this.#verified.delete(this.#verified.values().next().value!);
+    this.#verified.add(key);
+    return true;
+  }
+
   async #decide(request: ShareRelease, facts: ReleaseFacts): Promise<ReleasedShare> {
     const { ticket, version } = facts;
     const modelId = BigInt(request.modelId);
     if (ticket === null) throw new CustodyRefusedError("UNKNOWN_TICKET", `no ticket ${request.ticketId} on chain`);
-    if (!releaseSignedBy(this.#domain, request, ticket.recipientKey)) {
+    if (!this.#signedByRecipient(request, ticket.recipientKey)) {
       throw new CustodyRefusedError("WRONG_RECIPIENT", "the request is not signed by the ticket's recipient key");
     }
     // Counted only once signed by the recipient key: nobody can spend a licensee's allowance.
@@ -256,6 +272,9 @@ export class Custodian {
     return { ticketId: request.ticketId, custodian: this.address, wrappedShare: record.wrappedShare };
   }
 }
+
+/** Verified requests remembered: ~200 bytes each. */
+const VERIFIED_KEPT = 10_000;
 
 /** What a release is decided on: from the ticket index, or read from the chain. */
 interface ReleaseFacts {

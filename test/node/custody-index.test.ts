@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bytesToHex, hexToBytes, type Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { generateKeyPair } from "../../crypto/index.js";
 import { acceptOwnership, proposeOwner, type KeyRequest } from "../../node/chain/index.js";
 import { custodyDomain } from "../../node/custody/custodian.js";
