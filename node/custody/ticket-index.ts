@@ -37,8 +37,9 @@ import { getAbiItem, isAddressEqual, type AbiEvent, type Hex } from "viem";
 import { modelVaultAbi } from "../../contracts/abi/index.js";
 import type { ChainClient, TicketView } from "../chain/index.js";
 import { chainFailure } from "../chain/log-scan.js";
-import { followLogs, type EventFollower } from "../chain/follow.js";
+import { followLogs } from "../chain/follow.js";
 import { writeFileAtomic } from "../atomic-file.js";
+import { ChainReorganisedError, HeadTracker } from "./head-tracker.js";
 
 /** A ticket this close to its (or its licence's) expiry is left to the chain read. */
 export const TIME_MARGIN_S = 5;
@@ -97,52 +98,6 @@ export interface TicketIndexOptions {
 type DecodedLog = { eventName: string; args: Record<string, unknown>; blockNumber: bigint; logIndex: number };
 const licenceKey = (modelId: bigint, licensee: Hex) => `${modelId}/${licensee.toLowerCase()}`;
 
-/** The chain went back on a block the index had applied: it is rebuilt from the deployment block. */
-export class ChainReorganisedError extends Error {
-  constructor(block: bigint) {
-    super(`block ${block} was replaced (a reorganisation): the ticket index is rebuilt`);
-  }
-}
-
-/** One followLogs over a set of vault events, remembering the last head it saw, when, and its hash. */
-class Tracker {
-  follower: EventFollower | undefined;
-  #pending: { at: number; safeHead: bigint } | undefined;
-  syncedAt = -Infinity;
-  headTime: { timestamp: number; at: number } | undefined;
-  /** The last safe head seen and its hash: if that block changes, what was applied from it may be gone. */
-  #anchor: { number: bigint; hash: Hex } | undefined;
-
-  constructor(readonly lag: bigint) {}
-
-  async head(client: TicketIndexOptions["chain"]["publicClient"]): Promise<bigint> {
-    const block = await client.getBlock({ blockTag: "latest" });
-    const safeHead = block.number - this.lag;
-    if (this.#anchor !== undefined) {
-      const { number, hash } = this.#anchor;
-      const now = number > block.number ? undefined : number === block.number ? block.hash : (await client.getBlock({ blockNumber: number }).catch(() => undefined))?.hash;
-      if (now !== hash) throw new ChainReorganisedError(number);
-    }
-    const at = Date.now();
-    if (safeHead >= 0n) {
-      this.#anchor = { number: safeHead, hash: safeHead === block.number ? block.hash : (await client.getBlock({ blockNumber: safeHead })).hash };
-    }
-    this.#pending = { at, safeHead };
-    this.headTime = { timestamp: Number(block.timestamp), at };
-    return block.number;
-  }
-
-  /** When the follower last stood at (past) the safe head it had seen. */
-  synced(): number {
-    const cursor = this.follower?.cursor;
-    if (this.#pending !== undefined && cursor !== undefined && cursor > this.#pending.safeHead) {
-      this.syncedAt = this.#pending.at;
-      this.#pending = undefined;
-    }
-    return this.syncedAt;
-  }
-}
-
 export class TicketIndex {
   readonly #options: TicketIndexOptions;
   readonly #tickets = new Map<string, IndexedTicket>();
@@ -150,8 +105,8 @@ export class TicketIndex {
   readonly #models = new Map<string, Model>();
   /** Licence and model keys changed in a block the confirmed follower has not reached yet. */
   readonly #unsettled = new Map<string, bigint>();
-  #confirmed: Tracker;
-  #head: Tracker | undefined;
+  #confirmed: HeadTracker;
+  #head: HeadTracker | undefined;
   readonly #maxLagMs: number;
   #fromBlock: bigint;
   #dirty = false;
@@ -162,8 +117,8 @@ export class TicketIndex {
     this.#options = options;
     this.#fromBlock = fromBlock;
     const lag = BigInt(Math.max(1, options.confirmations) - 1);
-    this.#confirmed = new Tracker(lag);
-    this.#head = lag > 0n ? new Tracker(0n) : undefined;
+    this.#confirmed = new HeadTracker(lag);
+    this.#head = lag > 0n ? new HeadTracker(0n) : undefined;
     this.#maxLagMs = options.maxLagMs ?? DEFAULT_MAX_LAG_MS;
   }
 
@@ -187,7 +142,7 @@ export class TicketIndex {
     const { chain } = this.#options;
     const fail = chainFailure(chain as ChainClient);
     const vault = chain.deployment.contracts.ModelVault;
-    const start = (tracker: Tracker, names: readonly string[], onLogs: (logs: DecodedLog[]) => void) => {
+    const start = (tracker: HeadTracker, names: readonly string[], onLogs: (logs: DecodedLog[]) => void) => {
       const events = eventsOf(names);
       tracker.follower = followLogs<DecodedLog>(
         {
@@ -235,8 +190,8 @@ export class TicketIndex {
       this.#licences.clear();
       this.#models.clear();
       this.#unsettled.clear();
-      this.#confirmed = new Tracker(this.#confirmed.lag);
-      this.#head = this.#head === undefined ? undefined : new Tracker(0n);
+      this.#confirmed = new HeadTracker(this.#confirmed.lag);
+      this.#head = this.#head === undefined ? undefined : new HeadTracker(0n);
       this.#fromBlock = this.#options.chain.deploymentBlock;
       this.#dirty = true;
       this.#follow();
@@ -338,7 +293,7 @@ export class TicketIndex {
   /** Resolves once the index has followed the chain to head block `head` (as far as its confirmations let it) and is fresh. */
   async caughtUp(head: bigint, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const reached = (t: Tracker | undefined) => t === undefined || (t.follower?.cursor ?? 0n) > head - t.lag;
+    const reached = (t: HeadTracker | undefined) => t === undefined || (t.follower?.cursor ?? 0n) > head - t.lag;
     while (!(reached(this.#confirmed) && reached(this.#head) && this.fresh)) {
       if (Date.now() > deadline) throw new Error(`the ticket index did not reach block ${head} in ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -376,6 +331,7 @@ export class TicketIndex {
       if (!this.#dirty && cursor === this.#savedCursor) return;
       const now = this.#now();
       for (const [id, t] of this.#tickets) if (Number(t.expiresAt) < now) this.#tickets.delete(id);
+      for (const [key, block] of this.#unsettled) if (block < cursor) this.#unsettled.delete(key); // settled: bounded by one confirmation window
       this.#dirty = false;
       const { chain, custodian } = this.#options;
       const saved: Saved = {
