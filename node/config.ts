@@ -9,6 +9,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { multiaddr } from "@multiformats/multiaddr";
 import { z } from "zod";
+import { DEFAULT_RELEASE_LIMITS } from "./custody/release-limits.js";
 import { ConfigError } from "./errors.js";
 
 export { NODE_VERSION } from "./version.js";
@@ -60,6 +61,19 @@ const chainSchema = z
   })
   .strict();
 
+/** Release requests per second and burst (node/custody/release-limits.ts); perSecond 0 = no limit. */
+const rateLimitSchema = z.object({ perSecond: z.number().min(0).max(1_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict();
+
+/** The custodian's release path (docs/OPERATIONS.md, "Key releases"). */
+const custodySchema = z
+  .object({
+    /** Follow tickets and licences from the chain so releases need no chain read. */
+    ticketIndex: z.boolean(),
+    licenseeLimit: rateLimitSchema,
+    clientLimit: rateLimitSchema,
+  })
+  .strict();
+
 const configSchema = z
   .object({
     dataDir: z.string().min(1),
@@ -75,6 +89,7 @@ const configSchema = z
     gateways: z.array(gatewayText).max(64),
     fetchTimeoutMs: z.number().int().min(1).max(3_600_000),
     chain: chainSchema.optional(),
+    custody: custodySchema,
   })
   .strict();
 
@@ -82,7 +97,7 @@ export type NodeConfig = z.infer<typeof configSchema>;
 
 /** What the file may hold: every field optional, same shapes. */
 const fileSchema = configSchema
-  .extend({ api: configSchema.shape.api.partial(), chain: chainSchema.partial() })
+  .extend({ api: configSchema.shape.api.partial(), chain: chainSchema.partial(), custody: custodySchema.partial() })
   .partial()
   .strict();
 export type NodeConfigFile = z.infer<typeof fileSchema>;
@@ -139,7 +154,22 @@ const FIELD_NAMES: Record<string, string> = {
   "chain.rpcUrl": "chain.rpcUrl",
   "chain.deployment": "chain.deployment",
   "chain.confirmations": "chain.confirmations",
+  "custody.ticketIndex": "custody.ticketIndex",
+  "custody.licenseeLimit": "custody.licenseeLimit",
+  "custody.clientLimit": "custody.clientLimit",
 };
+
+/** A rate limit given as text (env): "<perSecond>/<burst>", e.g. "20/40"; anything else is left for zod to refuse. */
+function rateLimit(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const m = /^\s*([0-9]{1,7}(?:\.[0-9]{1,3})?)\s*\/\s*([0-9]{1,7})\s*$/.exec(text);
+  return m === null ? text : { perSecond: Number(m[1]), burst: Number(m[2]) };
+}
+
+function boolean(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  return text === "1" || text === "true" ? true : text === "0" || text === "false" ? false : text;
+}
 
 const CHAIN_KEYS = ["chain.rpcUrl", "chain.deployment", "chain.confirmations"] as const;
 
@@ -156,6 +186,9 @@ function flatten(file: NodeConfigFile): Layer["values"] {
     "chain.rpcUrl": file.chain?.rpcUrl,
     "chain.deployment": file.chain?.deployment,
     "chain.confirmations": file.chain?.confirmations,
+    "custody.ticketIndex": file.custody?.ticketIndex,
+    "custody.licenseeLimit": file.custody?.licenseeLimit,
+    "custody.clientLimit": file.custody?.clientLimit,
   };
 }
 
@@ -197,6 +230,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     "chain.rpcUrl": env.MODELVAULT_RPC_URL || undefined,
     "chain.deployment": env.MODELVAULT_DEPLOYMENT || undefined,
     "chain.confirmations": integer(env.MODELVAULT_CONFIRMATIONS || undefined),
+    "custody.ticketIndex": boolean(env.MODELVAULT_TICKET_INDEX || undefined),
+    "custody.licenseeLimit": rateLimit(env.MODELVAULT_RELEASE_LIMIT_LICENSEE || undefined),
+    "custody.clientLimit": rateLimit(env.MODELVAULT_RELEASE_LIMIT_CLIENT || undefined),
   };
   const flagValues: Layer["values"] = {
     dataDir: flags.dataDir,
@@ -229,6 +265,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
         gateways: [],
         fetchTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
         "chain.confirmations": DEFAULT_CONFIRMATIONS,
+        "custody.ticketIndex": true,
+        "custody.licenseeLimit": DEFAULT_RELEASE_LIMITS.licensee,
+        "custody.clientLimit": DEFAULT_RELEASE_LIMITS.client,
       },
     },
     { source: configPath, values: flatten(file) },
@@ -252,13 +291,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<NodeC
     gateways: merged.gateways,
     fetchTimeoutMs: merged.fetchTimeoutMs,
     chain: chainCandidate(merged, origin),
+    custody: { ticketIndex: merged["custody.ticketIndex"], licenseeLimit: merged["custody.licenseeLimit"], clientLimit: merged["custody.clientLimit"] },
   };
   const parsed = configSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.filter((part) => typeof part === "string").join(".");
     const field = FIELD_NAMES[key] ?? key;
-    throw new ConfigError(`config ${field} (from ${origin[key] ?? "defaults"}): ${issue.message}`);
+    // A nested field (custody.clientLimit.burst) came with its section's key.
+    const source = origin[key] ?? origin[Object.keys(origin).find((k) => key.startsWith(`${k}.`)) ?? ""];
+    throw new ConfigError(`config ${field} (from ${source ?? "defaults"}): ${issue.message}`);
   }
   return { ...parsed.data, configPath };
 }

@@ -14,7 +14,9 @@ import { ChallengeResponder } from "../custody/challenge-responder.js";
 import { Custodian } from "../custody/custodian.js";
 import { PublishJournal } from "../custody/publish-journal.js";
 import { DEFAULT_GRACE_SECONDS, followVersions, sweepSuperseded } from "../custody/rotation.js";
+import { ReleaseLimits } from "../custody/release-limits.js";
 import { ShareStore } from "../custody/share-store.js";
+import { TicketIndex } from "../custody/ticket-index.js";
 import { startApi, type RunningApi } from "../http/server.js";
 import { StoragePeer } from "../storage/storage-peer.js";
 
@@ -72,8 +74,12 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       journal = await PublishJournal.open(config.dataDir);
       const store = await ShareStore.open(join(config.dataDir, "custody"));
       cleanups.push(() => store.close());
-      custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs });
       const onError = (error: Error) => warn(`chain: ${error.message}`);
+      const { ticketIndex, licenseeLimit, clientLimit } = config.custody;
+      const index = ticketIndex ? await TicketIndex.start({ chain, custodian: identity.address, confirmations: chain.confirmations, file: join(config.dataDir, "custody", "ticket-index.json"), onError }) : undefined;
+      if (index !== undefined) cleanups.push(() => index.stop());
+      const limits = new ReleaseLimits({ licensee: licenseeLimit, client: clientLimit });
+      custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs, index, limits });
       const versions: EventFollower = followVersions(chain, store, { onError });
       cleanups.push(() => versions.stop());
       const responder = new ChallengeResponder({ chain, peer, onError });

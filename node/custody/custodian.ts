@@ -12,7 +12,7 @@
 import { bytesToHex, hexToBytes, isAddressEqual, type Hex } from "viem";
 import type { z } from "zod";
 import { constantTimeEqual, decodeShare, unwrapKey, wrapKey, type NodeIdentity } from "../../crypto/index.js";
-import type { ChainClient } from "../chain/index.js";
+import type { ChainClient, TicketView } from "../chain/index.js";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "../config.js";
 import { readManifest } from "../models/fetch.js";
 import { addPin, parseCid } from "../storage/pins.js";
@@ -30,8 +30,11 @@ import {
   type CustodyDomain,
   type DepositReceipt,
   type ReleasedShare,
+  type ShareRelease,
 } from "./protocol.js";
+import type { ReleaseLimits } from "./release-limits.js";
 import type { ShareStore } from "./share-store.js";
+import type { TicketIndex } from "./ticket-index.js";
 
 /** What the custodian reads from the chain (a ChainClient, or anything shaped like one). */
 export type CustodyChain = Pick<
@@ -50,6 +53,10 @@ export interface CustodianOptions {
   fetchTimeoutMs?: number;
   /** Deadline for pinning a deposit's content. */
   pinTimeoutMs?: number;
+  /** Live tickets followed from the chain: releases of tickets it vouches for read no chain. */
+  index?: TicketIndex | undefined;
+  /** Per-licensee release limits (the per-client ones are the HTTP route's). */
+  limits?: ReleaseLimits | undefined;
 }
 
 export function custodyDomain(chain: Pick<ChainClient, "chainId" | "deployment">): CustodyDomain {
@@ -74,11 +81,15 @@ export class Custodian {
   readonly #fetchTimeoutMs: number;
   readonly #pinTimeoutMs: number;
   readonly #domain: CustodyDomain;
+  readonly #index: TicketIndex | undefined;
+  readonly #limits: ReleaseLimits | undefined;
   /** Opened shares by manifest CID: the key that opens them is in memory anyway, and an ECDH
    * per release would be the custodian's largest cost. Only the disk copy must stay sealed. */
   readonly #opened = new Map<string, Uint8Array>();
   /** manifest CID of (model, version): immutable on chain once published, so cached. */
   readonly #versions = new Map<string, { manifestCid: string; custodians: readonly Hex[] }>();
+  /** Release requests whose signature verified, oldest first (bounded by VERIFIED_KEPT). */
+  readonly #verified = new Set<string>();
 
   constructor(options: CustodianOptions) {
     this.#identity = options.identity;
@@ -89,6 +100,8 @@ export class Custodian {
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
     this.#pinTimeoutMs = options.pinTimeoutMs ?? 10 * 60_000;
     this.#domain = custodyDomain(options.chain);
+    this.#index = options.index;
+    this.#limits = options.limits;
   }
 
   get address(): Hex {
@@ -97,6 +110,11 @@ export class Custodian {
 
   get store(): ShareStore {
     return this.#store;
+  }
+
+  /** The release limits; the HTTP route applies the per-client one before reading a body. */
+  get limits(): ReleaseLimits | undefined {
+    return this.#limits;
   }
 
   /** Stores a share and pins its content; the receipt tells the owner it may register. */
@@ -168,25 +186,64 @@ export class Custodian {
     return known;
   }
 
-  /** Releases this node's share for a ticket, wrapped to the ticket's recipient key. */
+  /**
+   * Releases this node's share for a ticket, wrapped to the ticket's recipient key. A ticket the
+   * index vouches for is checked against the index's facts; anything else, and any refusal of a
+   * vouched ticket but a rate limit, is decided on a chain read: refusals always come from the chain.
+   */
   async release(body: unknown): Promise<ReleasedShare> {
     const request = parse(shareReleaseSchema, body);
+    const vouched = this.#index?.vouch(request.ticketId);
+    if (vouched !== undefined) {
+      try {
+        return await this.#decide(request, {
+          ticket: vouched.ticket,
+          version: { manifestCid: vouched.manifestCid, custodians: vouched.custodians },
+          owner: vouched.owner,
+          confirmed: true,
+        });
+      } catch (error) {
+        if (!(error instanceof CustodyRefusedError) || error.code === "RATE_LIMITED") throw error;
+      }
+    }
     const modelId = BigInt(request.modelId);
     const [ticket, version, state] = await Promise.all([
       this.#chain.ticket(request.ticketId),
       this.#versionOf(modelId, request.version),
       this.#chain.modelState(modelId),
     ]);
+    return this.#decide(request, { ticket, version, owner: state?.owner, confirmed: false });
+  }
+
+  /**
+   * releaseSignedBy, remembering requests that verified: a licensee's retry, its hedged copies
+   * and a flood of one captured request are then a map lookup instead of an ECDSA verification.
+   * The key is every byte the verification depended on.
+   */
+  #signedByRecipient(request: ShareRelease, recipientKey: Hex): boolean {
+    const key = `${recipientKey}/${request.ticketId}/${request.modelId}/${request.version}/${request.signature}`.toLowerCase();
+    if (this.#verified.has(key)) return true;
+    if (!releaseSignedBy(this.#domain, request, recipientKey)) return false;
+    if (this.#verified.size >= VERIFIED_KEPT) this.#verified.delete(this.#verified.values().next().value!);
+    this.#verified.add(key);
+    return true;
+  }
+
+  async #decide(request: ShareRelease, facts: ReleaseFacts): Promise<ReleasedShare> {
+    const { ticket, version } = facts;
+    const modelId = BigInt(request.modelId);
     if (ticket === null) throw new CustodyRefusedError("UNKNOWN_TICKET", `no ticket ${request.ticketId} on chain`);
-    if (!releaseSignedBy(this.#domain, request, ticket.recipientKey)) {
+    if (!this.#signedByRecipient(request, ticket.recipientKey)) {
       throw new CustodyRefusedError("WRONG_RECIPIENT", "the request is not signed by the ticket's recipient key");
     }
+    // Counted only once signed by the recipient key: nobody can spend a licensee's allowance.
+    this.#limits?.licensee(ticket.licensee);
     if (ticket.modelId !== modelId || ticket.version !== request.version) {
       throw new CustodyRefusedError("WRONG_MODEL", `the ticket is for model ${ticket.modelId} version ${ticket.version}`);
     }
     if (!ticket.licenceLive) throw new CustodyRefusedError("LICENCE_NOT_LIVE", "the ticket's licence is revoked, expired or for an older version");
     if (!ticket.valid) throw new CustodyRefusedError("TICKET_EXPIRED", "the ticket has expired");
-    if (this.#confirmations > 1) {
+    if (!facts.confirmed && this.#confirmations > 1) {
       const block = await this.#chain.ticketBlock(request.ticketId);
       const confirmations = block === null ? 0n : await this.#chain.confirmationsOf(block);
       if (confirmations < BigInt(this.#confirmations)) {
@@ -198,7 +255,7 @@ export class Custodian {
     }
     const stored = this.#store.get(version.manifestCid);
     if (stored === undefined) throw new CustodyRefusedError("NO_SHARE", `no share held for manifest ${version.manifestCid}`);
-    if (state === null || !isAddressEqual(state.owner, stored.owner)) {
+    if (facts.owner === undefined || !isAddressEqual(facts.owner, stored.owner)) {
       throw new CustodyRefusedError("OWNER_MISMATCH", "the share was deposited by another account than the model's owner");
     }
     let share = this.#opened.get(stored.manifestCid);
@@ -219,4 +276,16 @@ export class Custodian {
     }
     return { ticketId: request.ticketId, custodian: this.address, wrappedShare: record.wrappedShare };
   }
+}
+
+/** Verified requests remembered: ~200 bytes each. */
+const VERIFIED_KEPT = 10_000;
+
+/** What a release is decided on: from the ticket index, or read from the chain. */
+interface ReleaseFacts {
+  ticket: TicketView | null;
+  version: { manifestCid: string; custodians: readonly Hex[] } | undefined;
+  owner: Hex | undefined;
+  /** The index holds only tickets with the custodian's confirmations. */
+  confirmed: boolean;
 }

@@ -23,7 +23,8 @@ export type RefusalCode =
   | "NOT_A_CUSTODIAN"
   | "NO_SHARE"
   | "OWNER_MISMATCH"
-  | "ALREADY_REDEEMED";
+  | "ALREADY_REDEEMED"
+  | "RATE_LIMITED";
 
 /** HTTP status of each refusal: 4xx, the caller's request cannot succeed as sent. */
 export const REFUSAL_STATUS: Record<RefusalCode, number> = {
@@ -43,6 +44,7 @@ export const REFUSAL_STATUS: Record<RefusalCode, number> = {
   NO_SHARE: 404,
   OWNER_MISMATCH: 403,
   ALREADY_REDEEMED: 409,
+  RATE_LIMITED: 429,
 };
 
 /** A custodian said no, for a reason the caller can act on. */
