@@ -33,9 +33,14 @@ export function encodeManifestBlock(signed: { manifest: Manifest; signature: Hex
   return { cid: CID.createV1(dagJson.code, createDigest(SHA2_256_CODE, platform.sha256(bytes))), bytes };
 }
 
+/** Throws `invalid` unless `cid` is a dag-json/sha2-256 CID: checkable before anything is fetched. */
+export function checkManifestCid(cid: CID, invalid: InvalidManifest): void {
+  if (cid.code !== dagJson.code || cid.multihash.code !== SHA2_256_CODE) throw invalid(`${cid} is not a manifest CID (dag-json, sha2-256)`);
+}
+
 /** Throws `invalid` unless `cid` is a dag-json/sha2-256 CID and `bytes` hash to it. */
 export function checkManifestBlock(cid: CID, bytes: Uint8Array, invalid: InvalidManifest): void {
-  if (cid.code !== dagJson.code || cid.multihash.code !== SHA2_256_CODE) throw invalid(`${cid} is not a manifest CID (dag-json, sha2-256)`);
+  checkManifestCid(cid, invalid);
   if (!constantTimeEqual(platform.sha256(bytes), cid.multihash.digest)) throw invalid(`the node sent a manifest that does not match ${cid}`);
 }
 

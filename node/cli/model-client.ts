@@ -1,16 +1,15 @@
 /** What the model commands share: the API client, the content key, the checked manifest, a file download decrypted here. */
-import * as dagJson from "@ipld/dag-json";
 import { constants, createWriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CID } from "multiformats/cid";
-import { sha256 } from "multiformats/hashes/sha2";
 import { getAddress, hexToBytes, isAddress, isHex, type Address } from "viem";
 import { constantTimeEqual, keyCommitment, open, WrongKeyError } from "../../crypto/index.js";
 import { loadConfig, apiUrlOf } from "../config.js";
 import { ContentInterruptedError, ContentMismatchError, InvalidManifestError } from "../errors.js";
 import { checkFileOutput } from "../models/directory-output.js";
+import { checkManifestBlock, checkManifestCid } from "../../crypto/manifest-block.js";
 import { decodeSignedManifest, fileModel, type SignedManifest } from "../models/manifest.js";
 import { ApiClient } from "./api-client.js";
 import { progressBar, progressModeOf, type CliIo, type ProgressOptions } from "./io.js";
@@ -67,12 +66,10 @@ export async function keyOf(options: Pick<FetchCliOptions, "key" | "keyFile">): 
  * serving it is not trusted.
  */
 export async function verifiedManifest(client: ApiClient, cid: CID, query: Record<string, string | undefined>, owner?: Address): Promise<SignedManifest> {
-  if (cid.code !== dagJson.code || cid.multihash.code !== sha256.code) {
-    throw new InvalidManifestError(`${cid} is not a manifest CID (dag-json, sha2-256)`);
-  }
+  const invalid = (message: string) => new InvalidManifestError(message);
+  checkManifestCid(cid, invalid); // before asking the node for anything
   const bytes = await client.bytes({ path: `/v1/manifests/${cid}`, query: { ...query, format: "dag-json" } });
-  const digest = await sha256.digest(bytes);
-  if (!constantTimeEqual(digest.digest, cid.multihash.digest)) throw new InvalidManifestError(`the node sent a manifest that does not match ${cid}`);
+  checkManifestBlock(cid, bytes, invalid);
   return decodeSignedManifest(bytes, owner);
 }
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile, readdir } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -137,6 +139,15 @@ describe("CLI: publish, fetch and pins against a node started by `node start`", 
       /expected 0x.*\[INVALID_MANIFEST\]/,
     );
     assertFailed(await cli(["fetch", published.contentCid, "-o", out, "--key", published.key, "--api", api]), 1, /not a manifest CID/);
+    // A node that answers with other bytes than the manifest CID names.
+    const liar = createServer((_request, response) => response.end(JSON.stringify({ manifest: {}, signature: "0x" })));
+    await new Promise<void>((done) => liar.listen(0, "127.0.0.1", done));
+    try {
+      const lying = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+      assertFailed(await cli(["fetch", published.manifestCid, "-o", out, "--key", published.key, "--api", lying]), 1, /does not match .*\[INVALID_MANIFEST\]/);
+    } finally {
+      liar.close();
+    }
     assertFailed(await cli(["fetch", published.manifestCid, "-o", out, "--key", "abc", "--api", api]), 2, /32 bytes of hex/);
     assertFailed(await cli(["fetch", "not-a-cid", "-o", out, "--key", published.key, "--api", api]), 2, /not a CID/);
     const json = await cli(["fetch", published.manifestCid, "-o", out, "--key", wrongKey, "--api", api, "--json"]);
