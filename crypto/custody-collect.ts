@@ -13,7 +13,7 @@ import { platform } from "#crypto-platform";
 import { constantTimeEqual } from "./bytes.js";
 import { releaseContext, type ShareRelease } from "./custody-messages.js";
 import { keyCommitment } from "./derive.js";
-import { unwrapKey } from "./ecies.js";
+import { keyOpener } from "./ecies.js";
 import { MismatchedSharesError } from "./errors.js";
 import { combineShares, decodeShare } from "./shares.js";
 
@@ -77,11 +77,13 @@ export async function collectKeyFrom(options: CollectKeyFromOptions): Promise<Co
   let settle!: (key: Uint8Array | undefined) => void;
   const outcome = new Promise<Uint8Array | undefined>((resolve) => (settle = resolve));
 
+  // Made at the first share, so a bad private key fails each share as before, not the whole call.
+  let opener: ReturnType<typeof keyOpener> | undefined;
   async function ask(custodian: Address): Promise<void> {
     try {
       const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? DEFAULT_CUSTODIAN_TIMEOUT_MS)]);
       const wrapped = await options.release(custodian, request, deadline);
-      const share = await unwrapKey(options.recipientPrivateKey, hexToBytes(wrapped), releaseContext(request.ticketId));
+      const share = await (opener ??= keyOpener(options.recipientPrivateKey))(hexToBytes(wrapped), releaseContext(request.ticketId));
       if (!constantTimeEqual(decodeShare(share).commitment, options.keyCommitment)) throw new MismatchedSharesError("released a share of another key");
       shares.push(share);
       if (shares.length >= threshold) {

@@ -21,9 +21,10 @@ import {
   isAddressEqual,
   concatHex,
   hashDomain,
-  hashStruct,
+  encodeAbiParameters,
   keccak256,
   recoverTypedDataAddress,
+  toHex,
   type Address,
   type Hex,
   type LocalAccount,
@@ -168,11 +169,15 @@ const EIP712_DOMAIN = [
   { name: "verifyingContract", type: "address" },
 ] as const;
 const domainSeparators = new Map<string, Hex>();
+/** EIP-712 encodeType of ShareRelease (TYPES.ShareRelease), hashed once. */
+const SHARE_RELEASE_TYPEHASH = keccak256(toHex("ShareRelease(bytes32 ticketId,uint256 modelId,uint16 version)"));
+const SHARE_RELEASE_STRUCT = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint16" }] as const;
 
 /**
- * hashTypedData for a ShareRelease, with the domain separator computed once per domain: a
- * custodian checks one of these per release, and viem re-validates and re-hashes the domain on
- * every call. (A test holds it equal to viem's hashTypedData.)
+ * hashTypedData for a ShareRelease, with the domain separator computed once per domain and the
+ * struct hash as EIP-712 defines it for these three static fields (typehash ‖ ABI-encoded values):
+ * a custodian checks one of these per release, and viem's hashTypedData re-validates and re-hashes
+ * the domain and walks the types on every call. (A test holds it equal to viem's hashTypedData.)
  */
 export function releaseDigest(domain: CustodyDomain, body: ShareReleaseBody): Uint8Array {
   const key = `${domain.chainId}/${domain.vault.toLowerCase()}`;
@@ -181,12 +186,8 @@ export function releaseDigest(domain: CustodyDomain, body: ShareReleaseBody): Ui
     separator = hashDomain({ domain: { ...domainOf(domain), chainId: BigInt(domain.chainId) }, types: { EIP712Domain: EIP712_DOMAIN } });
     domainSeparators.set(key, separator);
   }
-  const struct = hashStruct({
-    data: { ticketId: body.ticketId, modelId: BigInt(body.modelId), version: body.version },
-    primaryType: "ShareRelease",
-    types: TYPES,
-  });
-  return hexToBytes(keccak256(concatHex(["0x1901", separator, struct])));
+  const struct = keccak256(encodeAbiParameters(SHARE_RELEASE_STRUCT, [SHARE_RELEASE_TYPEHASH, body.ticketId, BigInt(body.modelId), body.version]));
+  return keccak256(concatHex(["0x1901", separator, struct]), "bytes");
 }
 
 /**

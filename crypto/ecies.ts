@@ -97,17 +97,28 @@ async function wrap(
 
 /** Opens a wrapped key with the recipient's private key; UnwrapError on any mismatch. */
 export async function unwrapKey(privateKey: Uint8Array, wrapped: Uint8Array, context = ""): Promise<Uint8Array> {
+  return keyOpener(privateKey)(wrapped, context);
+}
+
+/**
+ * unwrapKey for several wraps to one key: the private key is checked and its public key (the HKDF
+ * salt's second half) derived once, not per wrap — a scalar multiplication each, which a licensee
+ * opening k shares per access would otherwise repeat.
+ */
+export function keyOpener(privateKey: Uint8Array): (wrapped: Uint8Array, context?: string) => Promise<Uint8Array> {
   const recipient = publicKeyOf(privateKey);
-  if (!(wrapped instanceof Uint8Array) || wrapped.length < WRAP_OVERHEAD) {
-    throw new UnwrapError("wrapped key too short");
-  }
-  const ephemeral = wrapped.subarray(0, PUBLIC_KEY_LENGTH);
-  if (!secp256k1.isCompressedPoint(ephemeral)) throw new UnwrapError("wrapped key has an invalid ephemeral key");
-  const nonce = wrapped.subarray(PUBLIC_KEY_LENGTH, PUBLIC_KEY_LENGTH + NONCE_LENGTH);
-  const body = wrapped.subarray(PUBLIC_KEY_LENGTH + NONCE_LENGTH);
-  const info = wrapInfo(context);
-  const key = await wrappingKey(privateKey, ephemeral, ephemeral, recipient, info);
-  const plain = await platform.aesGcmOpen(key, nonce, info, [body], body.length);
-  if (plain === null) throw new UnwrapError();
-  return concatBytes(plain);
+  return async (wrapped, context = "") => {
+    if (!(wrapped instanceof Uint8Array) || wrapped.length < WRAP_OVERHEAD) {
+      throw new UnwrapError("wrapped key too short");
+    }
+    const ephemeral = wrapped.subarray(0, PUBLIC_KEY_LENGTH);
+    if (!secp256k1.isCompressedPoint(ephemeral)) throw new UnwrapError("wrapped key has an invalid ephemeral key");
+    const nonce = wrapped.subarray(PUBLIC_KEY_LENGTH, PUBLIC_KEY_LENGTH + NONCE_LENGTH);
+    const body = wrapped.subarray(PUBLIC_KEY_LENGTH + NONCE_LENGTH);
+    const info = wrapInfo(context);
+    const key = await wrappingKey(privateKey, ephemeral, ephemeral, recipient, info);
+    const plain = await platform.aesGcmOpen(key, nonce, info, [body], body.length);
+    if (plain === null) throw new UnwrapError();
+    return concatBytes(plain);
+  };
 }

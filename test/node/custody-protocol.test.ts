@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, getAddress, hashTypedData, hexToBytes, type Hex } from "viem";
 import { generateKeyPair } from "../../crypto/index.js";
@@ -17,6 +18,22 @@ describe("custody protocol: release signatures", () => {
     });
     assert.equal(bytesToHex(releaseDigest(domain, body)), viaViem);
     assert.notEqual(bytesToHex(releaseDigest({ ...domain, chainId: 1 }, body)), viaViem);
+  });
+
+  it("the release digest equals viem's hashTypedData for random requests and domains", () => {
+    for (let i = 0; i < 200; i++) {
+      const random = { chainId: 1 + (randomBytes(4).readUInt32BE() >>> 1), vault: getAddress(bytesToHex(randomBytes(20))) };
+      // Model ids over the whole uint256 range (1 to 78 digits), versions over uint16.
+      const modelId = BigInt(bytesToHex(randomBytes(1 + (i % 32)))) >> BigInt(i % 8);
+      const message = { ticketId: bytesToHex(randomBytes(32)), modelId: modelId.toString(), version: 1 + (randomBytes(2).readUInt16BE() % 65535) };
+      const viaViem = hashTypedData({
+        domain: { name: "modelvault custody", version: "1", chainId: random.chainId, verifyingContract: random.vault },
+        types: { ShareRelease: [{ name: "ticketId", type: "bytes32" }, { name: "modelId", type: "uint256" }, { name: "version", type: "uint16" }] },
+        primaryType: "ShareRelease",
+        message: { ticketId: message.ticketId, modelId, version: message.version },
+      });
+      assert.equal(bytesToHex(releaseDigest(random, message)), viaViem, JSON.stringify({ random, message }));
+    }
   });
 
   it("accepts only the recipient key's low-s signature over exactly this request", () => {
