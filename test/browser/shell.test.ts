@@ -1,0 +1,96 @@
+/** The web app's shell in Chromium against a hardhat node and real modelvault nodes (test/browser/fixtures/app-world.ts). */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { AppWorld, privateKeyAt, type PublishedModel } from "./fixtures/app-world.js";
+import { identityAt } from "../node/fixtures/custody.js";
+
+describe("browser: the app's shell served by a node", function () {
+  this.timeout(180_000);
+  let world: AppWorld;
+  let model: PublishedModel;
+
+  before(async () => {
+    world = await AppWorld.start();
+    model = await world.publishModel("shell test model", randomBytes(50_000));
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  it("loads from the node with its CSP, lists the registered model, and violates nothing", async function () {
+    const page = await world.page({ wallet: world.wallet() });
+    try {
+      const response = await page.page.goto(world.appUrl("/"), { waitUntil: "load" });
+      assert.match(response!.headers()["content-security-policy"] ?? "", /^default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; /);
+      await page.waitForRoute();
+      const row = await page.text(`main#outlet tbody tr:first-child`);
+      assert.match(row, new RegExp(`^${model.modelId}`));
+      assert.match(row, /shell test model/);
+      assert.match(row, /0\.001 ETH/);
+      assert.ok(existsSync(await page.screenshot(this.test!.title, "models")));
+      page.assertClean(world.origins);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("connects the injected wallet, shows its account and chain, and follows an account switch", async function () {
+    const wallet = world.wallet(2);
+    const page = await world.page({ wallet });
+    try {
+      await page.goto(world.appUrl("/"));
+      await page.page.click("#connect-wallet");
+      assert.equal(await page.page.$eval("[data-account]", (node) => node.getAttribute("data-account")), wallet.address);
+      assert.equal(await page.text("[data-chain]"), "chain 31337");
+      await wallet.useAccount(privateKeyAt(5));
+      await page.page.waitForFunction(`document.querySelector("[data-account]")?.getAttribute("data-account") === "${identityAt(5).address}"`);
+      await page.screenshot(this.test!.title, "connected");
+      page.assertClean(world.origins);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("says so when the wallet refuses, is on another chain, or is absent", async function () {
+    const wallet = world.wallet(2);
+    const page = await world.page({ wallet });
+    try {
+      await page.goto(world.appUrl("/"));
+      wallet.refuseNext("eth_requestAccounts");
+      await page.page.click("#connect-wallet");
+      assert.equal(await page.page.$eval(".wallet-problem .error-banner", (node) => node.getAttribute("data-code")), "WALLET_REFUSED");
+      await page.page.click("#connect-wallet");
+      await page.page.waitForSelector("[data-account]");
+      await wallet.switchChain(1);
+      assert.match(await page.text("#switch-chain"), /Switch to 31337/);
+      await page.page.click("#switch-chain");
+      await page.page.waitForFunction('document.querySelector("#switch-chain") === null');
+      assert.equal(await page.text("[data-chain]"), "chain 31337");
+      page.assertClean(world.origins);
+    } finally {
+      await page.close();
+    }
+    const bare = await world.page();
+    try {
+      await bare.goto(world.appUrl("/"));
+      assert.equal(await bare.text("[data-wallet]"), "No wallet");
+      bare.assertClean(world.origins);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("shows a not-found page for an unknown route", async function () {
+    const page = await world.page();
+    try {
+      await page.goto(world.appUrl("/no/such/page"));
+      assert.equal(await page.text("main#outlet h1"), "Page not found");
+      await page.screenshot(this.test!.title, "not-found");
+      page.assertClean(world.origins);
+    } finally {
+      await page.close();
+    }
+  });
+});
