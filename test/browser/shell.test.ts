@@ -93,4 +93,24 @@ describe("browser: the app's shell served by a node", function () {
       await page.close();
     }
   });
+
+  it("the harness: assertClean fails on a CSP violation, a console error and a request to another origin", async () => {
+    const page = await world.page();
+    try {
+      await page.goto(world.appUrl("/"));
+      page.assertClean(world.origins);
+      // An inline script and an outside fetch: both refused by the node's CSP, both recorded.
+      await page.page.evaluate(`(() => { const s = document.createElement("script"); s.textContent = "1"; document.body.appendChild(s); fetch("http://192.0.2.1/x").catch(() => {}); console.error("boom"); })()`);
+      // The reports arrive asynchronously (exposed functions, CDP events): wait for them, bounded.
+      for (let waited = 0; waited < 5_000 && (page.records.cspViolations.length < 2 || page.records.consoleErrors.length === 0); waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(page.records.cspViolations.some((text) => text.startsWith("script-src")), page.records.cspViolations.join("\n"));
+      assert.ok(page.records.cspViolations.some((text) => text.startsWith("connect-src") && text.includes("192.0.2.1")), page.records.cspViolations.join("\n"));
+      assert.ok(page.records.consoleErrors.some((text) => text.startsWith("boom")));
+      assert.throws(() => page.assertClean(world.origins), /CSP violations/);
+    } finally {
+      await page.close();
+    }
+  });
 });
