@@ -20,8 +20,7 @@ describe("browser: the app's shell served by a node", function () {
   });
 
   it("loads from the node with its CSP, lists the registered model, and violates nothing", async function () {
-    const page = await world.page({ wallet: world.wallet() });
-    try {
+    await world.withPage({ wallet: world.wallet() }, async (page) => {
       const response = await page.page.goto(world.appUrl("/"), { waitUntil: "load" });
       assert.match(response!.headers()["content-security-policy"] ?? "", /^default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; /);
       await page.waitForRoute();
@@ -31,36 +30,30 @@ describe("browser: the app's shell served by a node", function () {
       assert.match(row, /0\.001 ETH/);
       assert.ok(existsSync(await page.screenshot(this.test!.title, "models")));
       page.assertClean(world.origins);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("connects the injected wallet, shows its account and chain, and follows an account switch", async function () {
     const wallet = world.wallet(2);
-    const page = await world.page({ wallet });
-    try {
+    await world.withPage({ wallet }, async (page) => {
       await page.goto(world.appUrl("/"));
       await page.page.click("#connect-wallet");
-      assert.equal(await page.page.$eval("[data-account]", (node) => node.getAttribute("data-account")), wallet.address);
+      assert.equal(await (await page.page.waitForSelector("[data-account]"))!.evaluate((node) => node.getAttribute("data-account")), wallet.address);
       assert.equal(await page.text("[data-chain]"), "chain 31337");
       await wallet.useAccount(privateKeyAt(5));
       await page.page.waitForFunction(`document.querySelector("[data-account]")?.getAttribute("data-account") === "${identityAt(5).address}"`);
       await page.screenshot(this.test!.title, "connected");
       page.assertClean(world.origins);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("says so when the wallet refuses, is on another chain, or is absent", async function () {
     const wallet = world.wallet(2);
-    const page = await world.page({ wallet });
-    try {
+    await world.withPage({ wallet }, async (page) => {
       await page.goto(world.appUrl("/"));
       wallet.refuseNext("eth_requestAccounts");
       await page.page.click("#connect-wallet");
-      assert.equal(await page.page.$eval(".wallet-problem .error-banner", (node) => node.getAttribute("data-code")), "WALLET_REFUSED");
+      assert.equal(await (await page.page.waitForSelector(".wallet-problem .error-banner"))!.evaluate((node) => node.getAttribute("data-code")), "WALLET_REFUSED");
       await page.page.click("#connect-wallet");
       await page.page.waitForSelector("[data-account]");
       await wallet.switchChain(1);
@@ -69,34 +62,25 @@ describe("browser: the app's shell served by a node", function () {
       await page.page.waitForFunction('document.querySelector("#switch-chain") === null');
       assert.equal(await page.text("[data-chain]"), "chain 31337");
       page.assertClean(world.origins);
-    } finally {
-      await page.close();
-    }
-    const bare = await world.page();
-    try {
+    });
+    await world.withPage({}, async (bare) => {
       await bare.goto(world.appUrl("/"));
       assert.equal(await bare.text("[data-wallet]"), "No wallet");
       bare.assertClean(world.origins);
-    } finally {
-      await bare.close();
-    }
+    });
   });
 
   it("shows a not-found page for an unknown route", async function () {
-    const page = await world.page();
-    try {
+    await world.withPage({}, async (page) => {
       await page.goto(world.appUrl("/no/such/page"));
       assert.equal(await page.text("main#outlet h1"), "Page not found");
       await page.screenshot(this.test!.title, "not-found");
       page.assertClean(world.origins);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("the harness: assertClean fails on a CSP violation, a console error and a request to another origin", async () => {
-    const page = await world.page();
-    try {
+    await world.withPage({}, async (page) => {
       await page.goto(world.appUrl("/"));
       page.assertClean(world.origins);
       // An inline script and an outside fetch: both refused by the node's CSP, both recorded.
@@ -109,8 +93,6 @@ describe("browser: the app's shell served by a node", function () {
       assert.ok(page.records.cspViolations.some((text) => text.startsWith("connect-src") && text.includes("192.0.2.1")), page.records.cspViolations.join("\n"));
       assert.ok(page.records.consoleErrors.some((text) => text.startsWith("boom")));
       assert.throws(() => page.assertClean(world.origins), /CSP violations/);
-    } finally {
-      await page.close();
-    }
+    });
   });
 });
