@@ -79,6 +79,22 @@ describe("browser: the app's shell served by a node", function () {
     });
   });
 
+  it("the CSP lets what snarkjs needs run: WebAssembly compiles and blob: workers start", async function () {
+    await world.withPage({}, async (page) => {
+      await page.goto(world.appUrl("/"));
+      // The empty module (magic + version) and a worker that answers: what proof checks use.
+      const result = await page.page.evaluate(`(async () => {
+        const module = await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+        const worker = new Worker(URL.createObjectURL(new Blob(["postMessage(WebAssembly.validate(new Uint8Array([0,97,115,109,1,0,0,0])))"], { type: "text/javascript" })));
+        const answer = await new Promise((resolve, reject) => { worker.onmessage = (e) => resolve(e.data); worker.onerror = () => reject(new Error("worker failed")); });
+        worker.terminate();
+        return { compiled: module instanceof WebAssembly.Module, answer };
+      })()`);
+      assert.deepEqual(result, { compiled: true, answer: true });
+      page.assertClean(world.origins);
+    });
+  });
+
   it("the harness: assertClean fails on a CSP violation, a console error and a request to another origin", async () => {
     await world.withPage({}, async (page) => {
       await page.goto(world.appUrl("/"));
