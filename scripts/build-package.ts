@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildWeb } from "./build-web.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PACKAGE_DIR = join(ROOT, "dist", "package");
@@ -47,6 +48,10 @@ export function buildPackage(): string {
       if (existsSync(join(ROOT, path))) copy(path);
     }
   }
+
+  // The web app the installed node serves at / (node/http/web-app.ts finds it at build/web/).
+  buildWeb();
+  cpSync(join(ROOT, "build", "web"), join(PACKAGE_DIR, "build", "web"), { recursive: true });
 
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
   for (const field of DEV_ONLY_FIELDS) delete manifest[field];

@@ -46,6 +46,11 @@ export interface StartNodeOptions {
     pollMs?: number;
     onAction?: (action: AuditAction) => void;
   };
+  /**
+   * The chain RPC the web app's pages call (GET /v1/web/config); default MODELVAULT_WEB_RPC_URL,
+   * else the node's own chain.rpcUrl when it is http(s) without credentials.
+   */
+  webRpcUrl?: string;
 }
 
 export async function startNode(config: NodeConfig, identity: NodeIdentity, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -108,6 +113,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       port: config.api.port,
       bodyLimit: config.api.bodyLimit,
       fetchTimeoutMs: config.fetchTimeoutMs,
+      web: { rpcUrl: options.webRpcUrl ?? (process.env.MODELVAULT_WEB_RPC_URL || config.chain?.rpcUrl) },
     });
     // Stopped first: no new requests while the rest shuts down.
     cleanups.push(() => api.close());

@@ -19,6 +19,8 @@ import { ApiError, toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
 import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
+import { webAppRoutes } from "./web-app.js";
+import { browserRpcUrl, webConfigRoutes, type WebOptions } from "./web-config.js";
 
 export interface ApiOptions {
   peer: StoragePeer;
@@ -31,6 +33,8 @@ export interface ApiOptions {
   chain?: ChainClient | undefined;
   /** Makes registering publishes with an Idempotency-Key safe to retry. */
   journal?: PublishJournal | undefined;
+  /** The web app at / and GET /v1/web/config (the RPC published to browsers, the app's folder). */
+  web?: WebOptions | undefined;
 }
 
 /**
@@ -125,6 +129,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
   peerRoutes(app, ctx);
   gatewayRoutes(app, ctx);
   if (options.custodian !== undefined) custodyRoutes(app, options.custodian);
+  webConfigRoutes(app, ctx, options.web ?? {});
+  webAppRoutes(app, { ...options.web, rpcUrl: browserRpcUrl(options.web?.rpcUrl) });
   return app;
 }
 

@@ -46,6 +46,25 @@ try {
 }
 `;
 
+/** Starts the installed node's API (no chain) and prints what it answers at / and for the entry script. */
+const SERVE_SCRIPT = `
+import { StoragePeer, startApi } from "modelvault";
+import { generateMnemonic, identityFromMnemonic } from "modelvault/crypto";
+
+const peer = await StoragePeer.start({ dataDir: process.argv[2], listen: ["/ip4/127.0.0.1/tcp/0"] });
+const api = await startApi({ peer, identity: identityFromMnemonic(generateMnemonic()), host: "127.0.0.1", port: 0 });
+try {
+  const page = await fetch(api.url + "/");
+  const html = await page.text();
+  const script = html.match(/src="(\\/assets\\/main-[^"]+\\.js)"/)?.[1];
+  const entry = script === undefined ? undefined : await fetch(api.url + script);
+  console.log(JSON.stringify({ status: page.status, csp: page.headers.get("content-security-policy"), script, entryStatus: entry?.status, entryType: entry?.headers.get("content-type") }));
+} finally {
+  await api.close();
+  await peer.stop();
+}
+`;
+
 /** A TypeScript consumer of every entry, type-checked against the shipped declarations (no skipLibCheck). */
 const CONSUMER_TYPES = `
 import { StoragePeer, publish, connectChain, type Deployment as NodeDeployment, type PublishResult } from "modelvault";
@@ -80,7 +99,7 @@ describe("package: npm pack, installed into a fresh project", function () {
 
   it("holds the built JavaScript, declarations and circuit artifacts, and nothing of tests, benchmarks, scripts or TypeScript sources", () => {
     const { files } = packed;
-    for (const needed of ["package.json", "README.md", "bin/modelvault.js", "node/index.js", "node/index.d.ts", "node/cli/index.js", "sdk/index.js", "crypto/index.js", "contracts/index.js", "node/storage/block-ingest-worker.js", "node/models/frame-sealer-worker.js", "build/circuits/ownership/verification_key.json", "build/circuits/ownership/ownership.zkey", "build/circuits/ownership/ownership_js/ownership.wasm"]) {
+    for (const needed of ["package.json", "README.md", "bin/modelvault.js", "node/index.js", "node/index.d.ts", "node/cli/index.js", "sdk/index.js", "crypto/index.js", "contracts/index.js", "node/storage/block-ingest-worker.js", "node/models/frame-sealer-worker.js", "build/circuits/ownership/verification_key.json", "build/circuits/ownership/ownership.zkey", "build/circuits/ownership/ownership_js/ownership.wasm", "build/web/index.html", "build/web/manifest.json"]) {
       assert.ok(files.includes(needed), `${needed} is not in the tarball`);
     }
     assert.deepEqual(files.filter((file) => /^(test|bench|scripts|circuits|artifacts|cache|patches|dist)\//.test(file)), []);
@@ -110,6 +129,18 @@ describe("package: npm pack, installed into a fresh project", function () {
     assert.equal(result.bytes, 3 * 1024 * 1024 + 12345);
     assert.equal(result.same, true);
     assert.equal(result.library, `file://${join(project, "node_modules", "modelvault", "node", "index.js")}`);
+  });
+
+  it("the installed node serves the built web app at / with its Content-Security-Policy", async () => {
+    const script = join(project, "serve.mjs");
+    await writeFile(script, SERVE_SCRIPT);
+    const { stdout } = await run(process.execPath, [script, join(work, "serve-peer")], { cwd: project, timeout: 60_000 });
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { status: number; csp: string | null; script?: string; entryStatus?: number; entryType?: string };
+    assert.equal(result.status, 200);
+    assert.match(result.csp ?? "", /^default-src 'none'; /);
+    assert.match(result.script ?? "", /^\/assets\/main-[A-Z0-9]+\.js$/);
+    assert.equal(result.entryStatus, 200);
+    assert.equal(result.entryType, "text/javascript; charset=utf-8");
   });
 
   it("its declarations type-check in a strict TypeScript consumer, skipLibCheck off", async () => {

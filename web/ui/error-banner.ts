@@ -1,0 +1,13 @@
+/** The error banner every page uses: the user-facing message for the error's code (web/messages.ts). */
+import { h } from "./h.js";
+import { describeError } from "../messages.js";
+
+export function errorBanner(error: unknown): HTMLElement {
+  const { code, message, detail } = describeError(error);
+  return h(
+    "div",
+    { class: "error-banner", role: "alert", "data-code": code },
+    h("strong", {}, message),
+    detail !== undefined && h("details", {}, h("summary", {}, "Details"), h("code", {}, detail)),
+  );
+}
