@@ -7,35 +7,10 @@ import { publish, type PublishResult } from "../../node/models/publish.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
 import { addPin } from "../../node/storage/pins.js";
 import type { StoragePeer } from "../../node/storage/storage-peer.js";
+import { statusOf } from "./fixtures/status.js";
 import { PeerFixture } from "./helpers.js";
 
 const identity = identityFromPrivateKey(hexToBytes(generatePrivateKey()));
-
-export interface StatusBody {
-  version: string;
-  uptimeS: number;
-  peerId: string;
-  chain: { chainId: number } | null;
-  peers: { count: number; connected: { peerId: string; addresses: string[] }[]; truncated: boolean };
-  pins: { count: number };
-  storage: { blockstore: { bytes: number; files: number }; datastore: { bytes: number; files: number }; filesystem: { sizeBytes: number; freeBytes: number } | null; measuredAt: number; limits: null };
-  shares: { count: number } | null;
-  challenges: Record<string, unknown> | null;
-  stake: Record<string, unknown> | null;
-  transfer: {
-    day: string;
-    today: Record<"in" | "out", { bitswap: number; gateway: number; total: number }>;
-    sinceStart: Record<"in" | "out", { bitswap: number; gateway: number; total: number }>;
-    rates: Record<"in" | "out", { last10s: number; last60s: number }>;
-  };
-  unavailable: Record<string, { code: string; message: string }>;
-}
-
-export async function statusOf(api: RunningApi, headers: Record<string, string> = {}): Promise<StatusBody> {
-  const response = await fetch(`${api.url}/v1/status`, { headers });
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()) as StatusBody;
-}
 
 describe("GET /v1/status (real Helia peers on 127.0.0.1, no chain)", function () {
   this.timeout(60_000);
