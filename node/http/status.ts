@@ -10,11 +10,15 @@ import { z } from "zod";
 import { NODE_VERSION } from "../config.js";
 import type { ChallengeResponder } from "../custody/challenge-responder.js";
 import type { Custodian } from "../custody/custodian.js";
+import type { ResponderRecord } from "../custody/challenge-responder.js";
+import type { DiskUsageSnapshot } from "../storage/disk-usage.js";
 import { listPins } from "../storage/pins.js";
+import type { TransferSnapshot } from "../storage/transfer-meter.js";
 import { CachedRead } from "./cached-read.js";
 import type { ApiContext } from "./context.js";
 import { parseInput } from "./schemas.js";
-import { StatusChainReads, type Unavailable } from "./status-chain.js";
+import type { ErrorBody } from "./errors.js";
+import { StatusChainReads, type ChallengesField, type StakeField, type Unavailable } from "./status-chain.js";
 
 /** Connected peers listed in an answer (the count is of all of them). */
 export const MAX_LISTED_PEERS = 50;
@@ -31,6 +35,24 @@ export interface StatusOptions {
   pinsTtlMs?: number;
 }
 
+/** The answer of GET /v1/status (docs/API.md). */
+export interface NodeStatus {
+  version: string;
+  uptimeS: number;
+  peerId: string;
+  address: string;
+  chain: { chainId: number } | null;
+  peers: { count: number; connected: { peerId: string; addresses: string[] }[]; truncated: boolean };
+  pins: { count: number };
+  storage: DiskUsageSnapshot & { limits: null };
+  shares: { count: number } | null;
+  challenges: ((ChallengesField | ErrorBody) & { responder: ResponderRecord | null }) | null;
+  stake: StakeField | ErrorBody | null;
+  transfer: TransferSnapshot;
+  /** Why a null field does not apply, by field name. */
+  unavailable: Partial<Record<"stake" | "challenges" | "shares", Unavailable>>;
+}
+
 const NO_CHAIN: Unavailable = { code: "NO_CHAIN", message: "this node runs without a chain (no --rpc-url)" };
 
 export function statusRoutes(app: FastifyInstance, ctx: ApiContext, options: StatusOptions = {}): void {
@@ -38,9 +60,9 @@ export function statusRoutes(app: FastifyInstance, ctx: ApiContext, options: Sta
   const chainReads = ctx.chain === undefined ? undefined : new StatusChainReads(ctx.chain, ctx.identity.address, { ttlMs: options.chainTtlMs, waitMs: options.chainWaitMs });
   const pinCount = new CachedRead(async () => (await listPins(peer)).length, { ttlMs: options.pinsTtlMs ?? PINS_TTL_MS, waitMs: 10_000 });
 
-  app.get("/v1/status", async (request) => {
+  app.get("/v1/status", async (request): Promise<NodeStatus> => {
     parseInput(z.object({}).strict(), request.query, "query");
-    const unavailable: Record<string, Unavailable> = {};
+    const unavailable: NodeStatus["unavailable"] = {};
     const [pins, storage, stake, challenges] = await Promise.all([
       pinCount.get(),
       peer.disk.snapshot(),

@@ -3,11 +3,13 @@ import { randomBytes } from "node:crypto";
 import { hexToBytes } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import { identityFromPrivateKey } from "../../crypto/index.js";
+import { run } from "../../node/cli/index.js";
 import { publish, type PublishResult } from "../../node/models/publish.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
 import { addPin } from "../../node/storage/pins.js";
 import type { StoragePeer } from "../../node/storage/storage-peer.js";
-import { statusOf } from "./fixtures/status.js";
+import { MemoryIo } from "./fixtures/cli.js";
+import { statusOf, type StatusBody } from "./fixtures/status.js";
 import { PeerFixture } from "./helpers.js";
 
 const identity = identityFromPrivateKey(hexToBytes(generatePrivateKey()));
@@ -110,5 +112,23 @@ describe("GET /v1/status (real Helia peers on 127.0.0.1, no chain)", function ()
     }
     assert.equal((await statusOf(api)).pins.count, 1, "the pin is still there");
     assert.equal((await fetch(`${api.url}/v1/status?x=1`)).status, 400);
+  });
+
+  it("modelvault node status: a readable table, or the answer itself with --json", async () => {
+    const text = new MemoryIo({});
+    assert.equal(await run(["node", "status", "--api", api.url], text), 0, text.err);
+    assert.match(text.out, new RegExp(`peer id\\s+${server.peerId}`));
+    assert.match(text.out, /peers\s+1 connected/);
+    assert.match(text.out, /pins\s+1 roots/);
+    assert.match(text.out, /stake\s+- \(this node runs without a chain/);
+    assert.match(text.out, /transfer out\s+.*bitswap \d/);
+    const json = new MemoryIo({});
+    assert.equal(await run(["node", "status", "--api", api.url, "--json"], json), 0, json.err);
+    const status = json.json<StatusBody>();
+    assert.equal(status.peerId, server.peerId);
+    assert.equal(status.pins.count, 1);
+    const down = new MemoryIo({});
+    assert.equal(await run(["node", "status", "--api", "http://127.0.0.1:9", "--json"], down), 1);
+    assert.match(down.err, /API_UNREACHABLE/);
   });
 });
