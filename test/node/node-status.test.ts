@@ -48,7 +48,7 @@ describe("GET /v1/status (real Helia peers on 127.0.0.1, no chain)", function ()
     assert.ok(status.storage.filesystem === null || status.storage.filesystem.sizeBytes > 0);
     assert.equal(status.storage.limits, null);
     assert.deepEqual([status.stake, status.challenges, status.shares], [null, null, null]);
-    for (const field of ["stake", "challenges", "shares"]) assert.equal(status.unavailable[field]?.code, "NO_CHAIN", field);
+    for (const field of ["stake", "challenges", "shares"] as const) assert.equal(status.unavailable[field]?.code, "NO_CHAIN", field);
     assert.deepEqual(status.transfer.today.out, { bitswap: 0, gateway: 0, total: 0 });
     assert.deepEqual(status.transfer.rates.out, { last10s: 0, last60s: 0 });
   });
