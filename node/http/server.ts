@@ -19,6 +19,9 @@ import { ApiError, toErrorReply } from "./errors.js";
 import { modelRoutes } from "./models.js";
 import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
+import { publishSessionRoutes } from "./publish-sessions.js";
+import { WalletPublisher } from "../custody/wallet-publish.js";
+import type { SessionLimits } from "../custody/wallet-sessions.js";
 
 export interface ApiOptions {
   peer: StoragePeer;
@@ -31,6 +34,8 @@ export interface ApiOptions {
   chain?: ChainClient | undefined;
   /** Makes registering publishes with an Idempotency-Key safe to retry. */
   journal?: PublishJournal | undefined;
+  /** Bounds of wallet publish sessions (with a chain): how many open at once, how long each lives. */
+  publishSessions?: Partial<SessionLimits>;
 }
 
 /**
@@ -62,6 +67,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
     chain: options.chain,
     journal: options.journal,
+    walletPublisher: options.chain === undefined ? undefined : new WalletPublisher(options.peer, options.chain, options.publishSessions),
   };
   // No logger: request logs would be the operator's choice, and errors are answered below.
   const replyError = (error: unknown, reply: FastifyReply) => {
@@ -120,6 +126,10 @@ export function createApi(options: ApiOptions): FastifyInstance {
     transfer: ctx.peer.sources.totals,
   }));
   modelRoutes(app, ctx);
+  publishSessionRoutes(app, ctx);
+  // Sessions live in memory: whatever an earlier run pinned for one is not needed any more.
+  app.addHook("onReady", async () => void (await ctx.walletPublisher?.sweepSessionPins()));
+  app.addHook("onClose", async () => ctx.walletPublisher?.close());
   contentRoutes(app, ctx);
   pinRoutes(app, ctx);
   peerRoutes(app, ctx);
