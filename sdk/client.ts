@@ -18,6 +18,7 @@ import { chainError, SdkError } from "./errors.js";
 import { keyCollection } from "./key-collection.js";
 import { licenceCalls } from "./licences.js";
 import { modelReads } from "./model-reads.js";
+import { ownerActionCalls } from "./owner-actions.js";
 import { ownerPublishCalls } from "./owner-publish.js";
 import type { FetchLike } from "./node-api.js";
 import { registryViews } from "./registry.js";
@@ -152,6 +153,7 @@ export function createModelvaultClient<
     ...accessCalls(ctx, self), // accessModel
     ...proofCalls(ctx, self), // verifyProof
     ...ownerPublishCalls(ctx), // openPublishSession, signPublishSession, registerPublished
+    ...ownerActionCalls(ctx), // setTerms, grantLicence, revokeLicence, earnings, withdrawEarnings
   };
 
   return client;

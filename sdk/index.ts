@@ -23,6 +23,7 @@ export {
   type TxResult,
   type VerifyProofParams,
 } from "./client.js";
+export type { Earnings, LicenceState, OwnerTx, PendingRevenue } from "./owner-actions.js";
 export type { DepositedSession, PublishSession, PublishSessionOptions, WalletPublication } from "./owner-publish.js";
 export type { VersionCall, VersionParams, VersionTerms } from "../contracts/version-calls.js";
 export { isSdkError, SdkError, type SdkErrorCode, type SdkErrorDetails } from "./errors.js";

@@ -166,4 +166,50 @@ describe("sdk: publish from a wallet through a node (publish sessions)", functio
     assert.equal(version.manifestCid, rotated.manifestCid);
     await assertSdkCode(clientFor(identityAt(18).account, api.url).openPublishSession(next, { rotate: first.modelId }), "NODE_ERROR", (e) => assert.equal(e.details.nodeCode, "NOT_OWNER"));
   });
+
+  it("terms, grant, revoke, earnings and withdraw from the wallet; refused before sending as the contract would refuse", async () => {
+    const published = await owner.registerPublished(
+      await owner.signPublishSession(await owner.openPublishSession(randomBytes(20_000), { custodians: world.custodianAddresses, threshold: 2, terms: { price: PRICE } })),
+    );
+    const modelId = published.modelId;
+    const stranger = clientFor(identityAt(18).account, api.url);
+    const friend = identityAt(19).address;
+
+    const changed = await owner.setTerms(modelId, { price: 2n * PRICE, maxUses: 5 });
+    assert.ok(changed.tx !== null);
+    assert.deepEqual([changed.previous.price, changed.terms.price, changed.terms.maxUses], [PRICE, 2n * PRICE, 5]);
+    assert.equal((await owner.setTerms(modelId, { price: 2n * PRICE })).tx, null, "nothing changes: no transaction");
+    await assertSdkCode(stranger.setTerms(modelId, { price: 1n }), "NOT_OWNER", (e) => assert.match(e.message, new RegExp(wallet.address)));
+    await assertSdkCode(owner.setTerms(999n, { price: 1n }), "UNKNOWN_MODEL");
+
+    await assertSdkCode(owner.grantLicence(modelId, friend, { expiresAt: 1_000 }), "EXPIRY_IN_PAST");
+    await assertSdkCode(stranger.grantLicence(modelId, friend), "NOT_OWNER");
+    const granted = await owner.grantLicence(modelId, friend, { maxUses: 3 });
+    assert.deepEqual([granted.licence.maxUses, granted.licence.revoked], [3, false]);
+    assert.equal(await owner.hasAccess(modelId, friend), true);
+    await assertSdkCode(owner.revokeLicence(modelId, identityAt(18).address), "NO_LICENCE");
+    assert.equal((await owner.revokeLicence(modelId, friend)).licence.revoked, true);
+    assert.equal(await owner.hasAccess(modelId, friend), false);
+    await assertSdkCode(owner.revokeLicence(modelId, friend), "LICENCE_REVOKED");
+
+    // A sale: the owner's part is pending, withdraw claims and pays it out.
+    const before = await owner.earnings();
+    await clientFor(identityAt(17).account, api.url).buyLicence(modelId);
+    const after = await owner.earnings();
+    const pending = after.pending.find((p) => p.modelId === modelId && p.version === 1)!;
+    assert.ok(pending.asOwner > 0n && pending.asOwner < 2n * PRICE, "the owner's part, less the custodians'");
+    assert.equal(after.total - before.total, pending.amount);
+    const publicClient = createPublicClient({ chain, transport: custom(world.connection.provider) });
+    const balance = await publicClient.getBalance({ address: wallet.address });
+    const withdrawn = await owner.withdrawEarnings();
+    assert.equal(withdrawn.amount, after.total);
+    let gas = 0n;
+    for (const tx of [...withdrawn.claims, withdrawn.withdraw]) {
+      const receipt = await publicClient.getTransactionReceipt({ hash: tx.txHash });
+      gas += receipt.gasUsed * receipt.effectiveGasPrice;
+    }
+    assert.equal(await publicClient.getBalance({ address: wallet.address }), balance + withdrawn.amount - gas);
+    await assertSdkCode(owner.withdrawEarnings(), "NOTHING_TO_WITHDRAW");
+    assert.equal((await owner.earnings()).total, 0n);
+  });
 });
