@@ -7,6 +7,7 @@
  * Also the earnings sum (what withdraw would pay), over any reader of the vault.
  */
 import { isAddressEqual, type Address } from "viem";
+import type { Terms } from "./views.js";
 
 export type RefusalCode =
   | "UNKNOWN_MODEL"
@@ -90,17 +91,9 @@ export function revokeRefusal(modelId: bigint, account: Address, licence: { revo
   return undefined;
 }
 
-export interface TermsFields {
-  price: bigint;
-  duration: number;
-  maxUses: number;
-  minStake: bigint;
-  carryOver: boolean;
-}
-
 /** The changes merged over the current terms (undefined fields keep theirs); `changed` false means no transaction. */
-export function mergeTerms<T extends TermsFields>(previous: T, changes: Partial<TermsFields>): { terms: T; changed: boolean } {
-  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<TermsFields>;
+export function mergeTerms<T extends Terms>(previous: T, changes: Partial<Terms>): { terms: T; changed: boolean } {
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<Terms>;
   const terms = { ...previous, ...defined };
   const changed = !(terms.price === previous.price && terms.duration === previous.duration && terms.maxUses === previous.maxUses && terms.minStake === previous.minStake && terms.carryOver === previous.carryOver);
   return { terms, changed };

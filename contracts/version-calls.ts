@@ -7,6 +7,7 @@
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { modelVaultAbi } from "./abi/ModelVault.js";
 import { STORAGE_SEGMENT_SIZE } from "./storage-segment.js";
+import type { Terms } from "./views.js";
 
 /** What the chain records of a version (ModelRegistry.VersionParams). */
 export interface VersionParams {
@@ -17,15 +18,6 @@ export interface VersionParams {
   segmentCount: number;
   custodians: readonly Address[];
   threshold: number;
-}
-
-/** Licence terms (ModelRegistry.Terms). */
-export interface VersionTerms {
-  price: bigint;
-  duration: number;
-  maxUses: number;
-  minStake: bigint;
-  carryOver: boolean;
 }
 
 /** The manifest fields the chain's record is built from (either manifest format). */
@@ -53,11 +45,11 @@ export function versionParams(manifest: ManifestRecordFields, manifestCid: strin
 
 /** A ModelVault call: what viem's simulateContract/writeContract take, less the account. */
 export type VersionCall =
-  | { address: Address; abi: typeof modelVaultAbi; functionName: "registerModel"; args: readonly [VersionParams, VersionTerms] }
+  | { address: Address; abi: typeof modelVaultAbi; functionName: "registerModel"; args: readonly [VersionParams, Terms] }
   | { address: Address; abi: typeof modelVaultAbi; functionName: "publishVersion"; args: readonly [bigint, VersionParams] };
 
 /** registerModel(params, terms) on the vault, or publishVersion(modelId, params) for a next version. */
-export function versionCall(vault: Address, params: VersionParams, next: { terms: VersionTerms } | { modelId: bigint }): VersionCall {
+export function versionCall(vault: Address, params: VersionParams, next: { terms: Terms } | { modelId: bigint }): VersionCall {
   return "modelId" in next
     ? { address: vault, abi: modelVaultAbi, functionName: "publishVersion", args: [next.modelId, params] }
     : { address: vault, abi: modelVaultAbi, functionName: "registerModel", args: [params, next.terms] };

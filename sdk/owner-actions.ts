@@ -16,9 +16,8 @@ import {
   type Earnings,
   type OwnedState,
   type Refusal,
-  type TermsFields,
 } from "../contracts/owner-rules.js";
-import { MODEL_STATUS } from "../contracts/views.js";
+import { MODEL_STATUS, type Terms } from "../contracts/views.js";
 import { addressOf, checkModelId, type SdkContext } from "./context.js";
 import { SdkError } from "./errors.js";
 
@@ -83,7 +82,7 @@ export function ownerActionCalls(ctx: SdkContext) {
     return l.version === 0 ? null : { expiresAt: l.expiresAt, maxUses: l.maxUses, used: l.used, version: l.version, revoked: l.revoked };
   }
 
-  const termsOf = (modelId: bigint) => readVault<TermsFields>("terms", [modelId]);
+  const termsOf = (modelId: bigint) => readVault<Terms>("terms", [modelId]);
 
   const earningsFor = (who: Address): Promise<Earnings> =>
     earningsOf({
@@ -96,7 +95,7 @@ export function ownerActionCalls(ctx: SdkContext) {
 
   return {
     /** New terms merged over the current ones; no transaction (tx null) when nothing changes. */
-    async setTerms(modelId: bigint, changes: Partial<TermsFields>): Promise<{ tx: OwnerTx | null; previous: TermsFields; terms: TermsFields }> {
+    async setTerms(modelId: bigint, changes: Partial<Terms>): Promise<{ tx: OwnerTx | null; previous: Terms; terms: Terms }> {
       await owned(modelId);
       const previous = { ...(await termsOf(modelId)) };
       const { terms, changed } = mergeTerms(previous, changes);

@@ -13,7 +13,8 @@ import { encodeManifestBlock } from "../crypto/manifest-block.js";
 import { manifestFromJson, type Manifest } from "../crypto/manifest-schema.js";
 import { manifestTypedData } from "../crypto/manifest-signature.js";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
-import { versionCall, versionCallData, versionParams, type VersionCall, type VersionTerms } from "../contracts/version-calls.js";
+import { versionCall, versionCallData, versionParams, type VersionCall } from "../contracts/version-calls.js";
+import type { Terms } from "../contracts/views.js";
 import { addressOf, type SdkContext } from "./context.js";
 import { chainError, SdkError } from "./errors.js";
 import { apiUrl, errorOf, requestJson } from "./node-api.js";
@@ -23,7 +24,7 @@ export interface PublishSessionOptions {
   custodians?: readonly Address[];
   threshold?: number;
   /** A new model's terms (defaults: free, unlimited). */
-  terms?: Partial<VersionTerms>;
+  terms?: Partial<Terms>;
   /** Publish the next version of this registered model (the wallet must own it). */
   rotate?: bigint;
   name?: string;
@@ -40,7 +41,7 @@ export interface PublishSession {
   expiresAt: string;
   owner: Address;
   manifest: Manifest;
-  next: { terms: VersionTerms } | { modelId: bigint };
+  next: { terms: Terms } | { modelId: bigint };
   ownerCommitment: bigint;
   key: Uint8Array;
   /** Set when the node made the owner secret (no Owner-Secret header): needed for ownership proofs. */
@@ -59,18 +60,20 @@ export interface WalletPublication {
   manifestCid: string;
   modelId: bigint;
   version: number;
-  txHash: Hex;
-  blockNumber: bigint;
+  /** null when it was registered already (replayed): nothing was sent. */
+  txHash: Hex | null;
+  blockNumber: bigint | null;
+  replayed: boolean;
 }
 
 const nodeMismatch = (what: string) => new SdkError("NODE_ERROR", `the node's publish session does not match what the wallet signs: ${what}`);
 
-function parseTerms(json: Record<string, unknown>): VersionTerms {
+function parseTerms(json: Record<string, unknown>): Terms {
   return { price: BigInt(String(json.price)), duration: Number(json.duration), maxUses: Number(json.maxUses), minStake: BigInt(String(json.minStake)), carryOver: json.carryOver === true };
 }
 
 export function ownerPublishCalls(ctx: SdkContext) {
-  const { fetchFn, nodeUrl, domain, vault, publicClient, transact } = ctx;
+  const { fetchFn, nodeUrl, domain, vault, publicClient, read, transact } = ctx;
 
   async function owner(): Promise<Address> {
     return addressOf(await ctx.sender());
@@ -83,6 +86,27 @@ export function ownerPublishCalls(ctx: SdkContext) {
     } catch (error) {
       throw chainError(error, "eth_signTypedData_v4");
     }
+  }
+
+  /** Where the chain has the session's manifest, by the node's word checked on chain; undefined when nowhere yet. */
+  async function registered(deposited: DepositedSession): Promise<{ modelId: bigint; version: number } | undefined> {
+    let status: { registered?: { modelId: string; version: number } | null };
+    try {
+      status = (await requestJson(fetchFn, nodeUrl, `v1/publish-sessions/${deposited.session}`)) as typeof status;
+    } catch (error) {
+      // The node forgot the session (a restart): the call was rebuilt here, send it.
+      if (error instanceof SdkError && error.details.nodeCode === "UNKNOWN_SESSION") return undefined;
+      throw error;
+    }
+    if (status.registered == null) return undefined;
+    const modelId = BigInt(status.registered.modelId);
+    const { version } = status.registered;
+    const [state, recorded] = await Promise.all([
+      read("modelState", () => publicClient.readContract({ address: vault, abi: modelVaultAbi, functionName: "modelState", args: [modelId] })),
+      read("getVersion", () => publicClient.readContract({ address: vault, abi: modelVaultAbi, functionName: "getVersion", args: [modelId, version] })),
+    ]);
+    if (recorded.manifestCid !== deposited.manifestCid || !isAddressEqual(state[0], await owner())) throw nodeMismatch(`model ${modelId} version ${version} is not this manifest of this wallet`);
+    return { modelId, version };
   }
 
   return {
@@ -166,9 +190,15 @@ export function ownerPublishCalls(ctx: SdkContext) {
       return { session: session.session, manifestCid, custodians: done.custodians, call };
     },
 
-    /** Sends the deposited session's registerModel (or publishVersion) from the wallet; the model id and version from its event. */
+    /**
+     * Sends the deposited session's registerModel (or publishVersion) from the wallet; the model id
+     * and version from its event. Safe to retry: when the node says the chain has the manifest
+     * already (checked on chain here: that version of that model, owned by the wallet), nothing is sent.
+     */
     async registerPublished(deposited: DepositedSession): Promise<WalletPublication> {
       const { call } = deposited;
+      const earlier = await registered(deposited);
+      if (earlier !== undefined) return { manifestCid: deposited.manifestCid, ...earlier, txHash: null, blockNumber: null, replayed: true };
       const receipt: TransactionReceipt = await transact(call.functionName, (account) =>
         publicClient.simulateContract({ ...call, args: call.args as never, account } as Parameters<typeof publicClient.simulateContract>[0]),
       );
@@ -176,11 +206,11 @@ export function ownerPublishCalls(ctx: SdkContext) {
       if (call.functionName === "registerModel") {
         const [event] = parseEventLogs({ abi: modelVaultAbi, eventName: "ModelRegistered", logs });
         if (event === undefined) throw new SdkError("CHAIN_ERROR", `transaction ${receipt.transactionHash} emitted no ModelRegistered event`);
-        return { manifestCid: deposited.manifestCid, modelId: event.args.modelId, version: 1, txHash: receipt.transactionHash, blockNumber: receipt.blockNumber };
+        return { manifestCid: deposited.manifestCid, modelId: event.args.modelId, version: 1, txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, replayed: false };
       }
       const [event] = parseEventLogs({ abi: modelVaultAbi, eventName: "VersionPublished", logs });
       if (event === undefined) throw new SdkError("CHAIN_ERROR", `transaction ${receipt.transactionHash} emitted no VersionPublished event`);
-      return { manifestCid: deposited.manifestCid, modelId: call.args[0], version: event.args.version, txHash: receipt.transactionHash, blockNumber: receipt.blockNumber };
+      return { manifestCid: deposited.manifestCid, modelId: call.args[0], version: event.args.version, txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, replayed: false };
     },
   };
 }

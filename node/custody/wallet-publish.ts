@@ -13,7 +13,8 @@
  */
 import { isAddressEqual, type Address, type Hex } from "viem";
 import { manifestTypedData, verifyManifest } from "../../crypto/index.js";
-import { versionCall, versionCallData, versionParams, type VersionCall, type VersionTerms } from "../../contracts/version-calls.js";
+import { versionCall, versionCallData, versionParams, type VersionCall } from "../../contracts/version-calls.js";
+import type { Terms } from "../../contracts/views.js";
 import type { ChainClient } from "../chain/index.js";
 import { ActionRefusedError } from "../chain/owner-actions.js";
 import { readManifest } from "../models/fetch.js";
@@ -35,7 +36,7 @@ export interface WalletSession {
   stage: "sealed" | "signed";
   sealed: SealedModel;
   targets: CustodianTarget[];
-  next: { terms: VersionTerms } | { modelId: bigint };
+  next: { terms: Terms } | { modelId: bigint };
   ownerCommitment: bigint;
   /** Set at step 2. */
   manifestCid?: string;
@@ -49,7 +50,7 @@ export interface WalletPublishRequest {
   custodians?: readonly Address[];
   threshold?: number;
   /** A new model's terms, or the registered model (owned by `owner`) whose next version this is. */
-  next: { terms: VersionTerms } | { modelId: bigint };
+  next: { terms: Terms } | { modelId: bigint };
   ownerCommitment: bigint;
   name?: string;
   segmentSize?: number;

@@ -4,7 +4,8 @@ import type { CID } from "multiformats/cid";
 import { Readable } from "node:stream";
 import { bytesToHex } from "viem";
 import type { z } from "zod";
-import { decodeSignedManifest, isDirectoryManifest, type SignedManifest } from "../models/manifest.js";
+import { decodeSignedManifest, isDirectoryManifest } from "../models/manifest.js";
+import { manifestJson } from "./manifest-json.js";
 import { isDirectoryContent, publishWithCustody, rotateModel, type ModelContent, type ModelPublishResult, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../storage/pins.js";
@@ -22,15 +23,6 @@ import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js"
 
 export const KEY_WARNING =
   "The content key is returned once and not kept by the node: store it safely. Anyone with it and the CID can decrypt the model.";
-
-/** A signed manifest as plain JSON: CIDs as strings. */
-export function manifestJson(signed: SignedManifest) {
-  const { manifest } = signed;
-  if (isDirectoryManifest(manifest)) {
-    return { ...manifest, content: manifest.content.toString(), files: manifest.files.map((f) => ({ ...f, cid: f.cid.toString() })) };
-  }
-  return { ...manifest, content: manifest.content.toString() };
-}
 
 /** The answer to a publish: CIDs, the signed manifest, the files of a directory, and the content key (once). */
 function publishedJson(result: ModelPublishResult) {

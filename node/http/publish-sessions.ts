@@ -13,6 +13,7 @@ import type { WalletPublisher } from "../custody/wallet-publish.js";
 import type { ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { acceptJson } from "./json-body.js";
+import { manifestToJson } from "./manifest-json.js";
 import { depositSignaturesBody, manifestSignatureBody, parseInput, sessionParam, type publishQuery } from "./schemas.js";
 
 export const SESSION_KEY_WARNING =
@@ -33,12 +34,11 @@ export async function openWalletSession(
     throw new ApiError(400, "VALIDATION_FAILED", "a wallet publish needs custodians and a threshold of at least 2");
   }
   if (query.version !== undefined) throw new ApiError(400, "VALIDATION_FAILED", "the chain assigns versions of registered models");
+  const terms = { price: query.price ?? 0n, duration: query.duration ?? 0, maxUses: query.maxUses ?? 0, minStake: query.minStake ?? 0n, carryOver: query.carryOver ?? false };
   const opened = await publisher.open(content, {
     owner: query.owner!,
     ...(query.custodians === undefined ? {} : { custodians: query.custodians, threshold: query.threshold! }),
-    next: query.rotate !== undefined
-      ? { modelId: query.rotate }
-      : { terms: { price: query.price ?? 0n, duration: query.duration ?? 0, maxUses: query.maxUses ?? 0, minStake: query.minStake ?? 0n, carryOver: query.carryOver ?? false } },
+    next: query.rotate !== undefined ? { modelId: query.rotate } : { terms },
     ownerCommitment,
     signal,
     ...(query.name === undefined ? {} : { name: query.name }),
@@ -48,9 +48,9 @@ export async function openWalletSession(
   const { key, manifest, ...session } = opened;
   const answer = {
     ...session,
-    manifest: { ...manifest, content: manifest.content.toString(), ...("files" in manifest ? { files: manifest.files.map((f) => ({ ...f, cid: f.cid.toString() })) } : {}) },
+    manifest: manifestToJson(manifest),
     ...(query.rotate === undefined
-      ? { terms: { price: String(query.price ?? 0n), duration: query.duration ?? 0, maxUses: query.maxUses ?? 0, minStake: String(query.minStake ?? 0n), carryOver: query.carryOver ?? false } }
+      ? { terms: { ...terms, price: terms.price.toString(), minStake: terms.minStake.toString() } }
       : { modelId: query.rotate.toString() }),
     ownerCommitment: ownerCommitment.toString(),
     key: bytesToHex(key),

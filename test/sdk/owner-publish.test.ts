@@ -75,7 +75,10 @@ describe("sdk: publish from a wallet through a node (publish sessions)", functio
     const deposited = await owner.signPublishSession(session);
     assert.deepEqual(deposited.custodians, world.custodianAddresses);
     const published = await owner.registerPublished(deposited);
-    assert.equal(published.version, 1);
+    assert.deepEqual([published.version, published.replayed], [1, false]);
+    // A retry (the page reloaded after sending) sends nothing: the chain has it.
+    const again = await owner.registerPublished(deposited);
+    assert.deepEqual([again.modelId, again.replayed, again.txHash], [published.modelId, true, null]);
 
     const info = await owner.getModel(published.modelId);
     assert.equal(info.owner, wallet.address, "the chain's owner is the wallet");
