@@ -1,4 +1,4 @@
-// MLPs from safetensors (the format model owners have), the shipped Iris model and the bench MLP.
+// MLPs from safetensors (the format model owners have), the shipped Iris and digits models and the bench MLP.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./artifacts.js";
@@ -8,6 +8,13 @@ import { quantizeMlp, type FloatMlp, type QuantizationOptions } from "./quantize
 import { SafetensorsError, parseSafetensors, type Tensor } from "./safetensors.js";
 
 export const IRIS_MODEL_PATH = join(PROJECT_ROOT, "models", "iris-4-16-3.safetensors");
+/** 64-32-10 trained on the UCI handwritten digits (zkp/digits.ts, `npm run train:digits`). */
+export const DIGITS_MODEL_PATH = join(PROJECT_ROOT, "models", "digits-64-32-10.safetensors");
+/**
+ * The digits model's quantization: inputs are pixels / 16 in [0, 1], so at fracBits 6 they are
+ * the integers 0..64 (8 signed bits); biasBits and the shifts are quantizeMlp's defaults and choice.
+ */
+export const DIGITS_QUANTIZATION = { weightBits: 6, inputBits: 8, fracBits: 6 } as const satisfies QuantizationOptions;
 
 /** Benchmark-only architecture (64-32-10), too big for the CI ptau. */
 export const BENCH_MLP_SPEC: MlpSpec = { sizes: [64, 32, 10], weightBits: 6, biasBits: 16, inputBits: 12, fracBits: 8, shifts: [5, 5] };
@@ -77,6 +84,10 @@ export function loadIrisModel(): QuantizedMlp {
   return loadMlp(IRIS_MODEL_PATH);
 }
 
+export function loadDigitsModel(): QuantizedMlp {
+  return loadMlp(DIGITS_MODEL_PATH, DIGITS_QUANTIZATION);
+}
+
 /** Deterministic PRNG (mulberry32) for reproducible test and benchmark models; not for secrets. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -87,6 +98,11 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Indices in an order drawn from rand (sorted by one random key per index). */
+export function shuffled(indices: readonly number[], rand: () => number): number[] {
+  return indices.map((i) => [rand(), i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
 function randomSigned(rand: () => number, bits: number): bigint {

@@ -2,14 +2,10 @@
 // the weights, ReLU hidden layers, softmax cross-entropy, a seeded PRNG for every random choice.
 // The input normalisation is folded into layer 0, so the trained model takes raw inputs.
 // Deterministic: the same data, options and PRNG state give the same bits on every run.
+import { accuracy, type Dataset } from "../../zkp/accuracy.js";
 import { runQuantizedMlp } from "../../zkp/mlp.js";
 import { quantizeInput, quantizeMlp, runFloatMlp, type FloatMlp, type QuantizationOptions } from "../../zkp/quantize.js";
 import { serializeSafetensors } from "../../zkp/safetensors.js";
-
-export interface Dataset {
-  x: readonly (readonly number[])[];
-  y: readonly number[];
-}
 
 export interface TrainOptions {
   /** Layer widths, input first. */
@@ -25,11 +21,6 @@ export interface TrainOptions {
   normalise: "standardise" | "centre";
   /** Draws the initial weights; shared with the caller's split, so its state is part of the seed. */
   rand: () => number;
-}
-
-/** Indices in an order drawn from rand (sort by a random key per index). */
-export function shuffled(indices: readonly number[], rand: () => number): number[] {
-  return indices.map((i) => [rand(), i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
 function normalisation(data: Dataset, trainIdx: readonly number[], mode: TrainOptions["normalise"]): { mean: number[]; std: number[] } {
@@ -141,13 +132,6 @@ export function mlpSafetensors(model: FloatMlp, metadata: Record<string, string>
     ]),
   );
   return serializeSafetensors(tensors, metadata);
-}
-
-export const argmax = (a: readonly (number | bigint)[]): number => a.reduce<number>((best, x, i) => (x > a[best]! ? i : best), 0);
-
-/** Share of rows idx whose argmax of f(x) is their label. */
-export function accuracy(data: Dataset, idx: readonly number[], f: (x: readonly number[]) => readonly (number | bigint)[]): number {
-  return idx.filter((i) => argmax(f(data.x[i]!)) === data.y[i]).length / idx.length;
 }
 
 /**
