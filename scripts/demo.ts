@@ -25,13 +25,19 @@ import { inferenceCircuitName } from "../zkp/mlp-spec.js";
 import { runQuantizedMlp, type QuantizedMlp } from "../zkp/mlp.js";
 import { quantizeInput } from "../zkp/quantize.js";
 import { readArtifact } from "./deploy-suite.js";
-import { demoModel } from "./lib/demo-models.js";
+import { demoModel, type DemoModel } from "./lib/demo-models.js";
 import { ensureBuilt, startDevnet, type Devnet } from "./lib/devnet.js";
 import { ProcessFixture, type Daemon } from "./lib/processes.js";
 
 const PASSWORD = "modelvault demo";
 const { values: args } = parseArgs({ options: { model: { type: "string", default: "iris" }, "skip-proof": { type: "boolean", default: false } } });
-const demo = demoModel(args.model);
+let demo: DemoModel;
+try {
+  demo = demoModel(args.model);
+} catch (error) {
+  console.error(`demo: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 const started = performance.now();
 let last = started;
