@@ -8,13 +8,6 @@ import { quantizeMlp, type FloatMlp, type QuantizationOptions } from "./quantize
 import { SafetensorsError, parseSafetensors, type Tensor } from "./safetensors.js";
 
 export const IRIS_MODEL_PATH = join(PROJECT_ROOT, "models", "iris-4-16-3.safetensors");
-/** 64-32-10 trained on the UCI handwritten digits (zkp/digits.ts, `npm run train:digits`). */
-export const DIGITS_MODEL_PATH = join(PROJECT_ROOT, "models", "digits-64-32-10.safetensors");
-/**
- * The digits model's quantization: inputs are pixels / 16 in [0, 1], so at fracBits 6 they are
- * the integers 0..64 (8 signed bits); biasBits and the shifts are quantizeMlp's defaults and choice.
- */
-export const DIGITS_QUANTIZATION = { weightBits: 6, inputBits: 8, fracBits: 6 } as const satisfies QuantizationOptions;
 
 /** Benchmark-only architecture (64-32-10), too big for the CI ptau. */
 export const BENCH_MLP_SPEC: MlpSpec = { sizes: [64, 32, 10], weightBits: 6, biasBits: 16, inputBits: 12, fracBits: 8, shifts: [5, 5] };
@@ -83,6 +76,14 @@ export function loadMlp(path: string, options?: QuantizationOptions): QuantizedM
 export function loadIrisModel(): QuantizedMlp {
   return loadMlp(IRIS_MODEL_PATH);
 }
+
+/** 64-32-10 trained on the UCI handwritten digits (zkp/digits.ts, `npm run train:digits`). */
+export const DIGITS_MODEL_PATH = join(PROJECT_ROOT, "models", "digits-64-32-10.safetensors");
+/**
+ * The digits model's quantization: inputs are pixels / 16 in [0, 1], so at fracBits 6 they are
+ * the integers 0..64 (8 signed bits); biasBits and the shifts are quantizeMlp's defaults and choice.
+ */
+export const DIGITS_QUANTIZATION = { weightBits: 6, inputBits: 8, fracBits: 6 } as const satisfies QuantizationOptions;
 
 export function loadDigitsModel(): QuantizedMlp {
   return loadMlp(DIGITS_MODEL_PATH, DIGITS_QUANTIZATION);
