@@ -19,7 +19,7 @@ export interface TrainOptions {
    * which folds into the biases alone and leaves the weights' range as trained.
    */
   normalise: "standardise" | "centre";
-  /** Draws the initial weights; shared with the caller's split, so its state is part of the seed. */
+  /** Draws the initial weights (Iris draws its split from it first: its state is part of the seed). */
   rand: () => number;
 }
 
