@@ -6,6 +6,7 @@ import hre, { network } from "hardhat";
 import { encodeFunctionData } from "viem";
 import { OWNERSHIP, buildAll, buildInference, inferenceCircuit } from "../zkp/circuits.js";
 import { countConstraints } from "../zkp/build.js";
+import { digitsAccuracy } from "../zkp/digits.js";
 import { terminateCurve } from "../zkp/curve.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
 import { paramCount, weightCount, type MlpSpec } from "../zkp/mlp-spec.js";
@@ -115,6 +116,7 @@ if (widths.length > 0) {
   widths.forEach((r) => console.log(r));
 }
 const mlp = rows.at(-1)!;
+const digits = digitsAccuracy(); // test split of the shipped digits model (docs/ZK.md)
 console.log(
   JSON.stringify({
     constraintsPerWeight: Number(mlp.perWeight.toFixed(3)),
@@ -127,6 +129,8 @@ console.log(
     mlpVerifyGas: Number(mlp.gas),
     mlpConstraints: mlp.constraints,
     mlpSetupS: Number(mlp.setupS.toFixed(1)),
+    digitsAccuracyFloat: Number(digits.float.toFixed(4)),
+    digitsAccuracyQuantized: Number(digits.quantized.toFixed(4)),
   }),
 );
 await terminateCurve();

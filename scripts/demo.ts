@@ -4,25 +4,41 @@
 //   -> fetch from another peer -> decrypt -> inference proof -> on-chain attestation
 // Each step prints what happened and how long it took. Everything is stopped and removed at
 // the end, or on Ctrl-C.
+//   npm run demo -- --model digits   proves a handwritten digit with the 64-32-10 model instead
+//                                    of an iris (scripts/lib/demo-models.ts; needs a cached ptau
+//                                    big enough for its circuit)
+//   -- --skip-proof                  stops after the licensee's own (unproved) inference
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { hardhat } from "viem/chains";
 import { proofAttestationsAbi } from "../contracts/abi/index.js";
 import { loadIdentity } from "../node/cli/identity.js";
 import { weightsCommitment } from "../zkp/commitment.js";
 import { terminateCurve } from "../zkp/curve.js";
+import { argmax } from "../zkp/accuracy.js";
+import { verifierContractName } from "../zkp/artifacts.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
-import { IRIS_MODEL_PATH, loadMlp } from "../zkp/models.js";
-import { dequantize, quantizeInput } from "../zkp/quantize.js";
+import { inferenceCircuitName } from "../zkp/mlp-spec.js";
+import { runQuantizedMlp, type QuantizedMlp } from "../zkp/mlp.js";
+import { loadMlp } from "../zkp/models.js";
+import { quantizeInput } from "../zkp/quantize.js";
 import { readArtifact } from "./deploy-suite.js";
+import { demoModel, type DemoModel } from "./lib/demo-models.js";
 import { ensureBuilt, startDevnet, type Devnet } from "./lib/devnet.js";
 import { ProcessFixture, type Daemon } from "./lib/processes.js";
 
 const PASSWORD = "modelvault demo";
-const IRIS_CLASSES = ["setosa", "versicolor", "virginica"];
-const SAMPLE = [6.7, 3.0, 5.2, 2.3]; // sepal length/width, petal length/width (cm)
+const { values: args } = parseArgs({ options: { model: { type: "string", default: "iris" }, "skip-proof": { type: "boolean", default: false } } });
+let demo: DemoModel;
+try {
+  demo = demoModel(args.model);
+} catch (error) {
+  console.error(`demo: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 const started = performance.now();
 let last = started;
@@ -33,6 +49,7 @@ function step(what: string, detail = ""): void {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "modelvault-demo-"));
+const dataDir = (name: string) => join(dir, name);
 const processes = new ProcessFixture({ MODELVAULT_PASSWORD: PASSWORD });
 let devnet: Devnet | undefined;
 const stopAll = async () => {
@@ -49,9 +66,43 @@ async function cli(args: string[]): Promise<{ json: Record<string, unknown>; std
   return { json, stderr: result.stderr };
 }
 
+/** The licensee proves the inference, checks it off chain, then the chain attests it. */
+async function proveAndAttest(devnet: Devnet, modelId: string, licenseeModel: QuantizedMlp, input: bigint[]): Promise<void> {
+  const proof = await proveInference(licenseeModel, input);
+  if (!(await verifyInference(proof))) throw new Error("the inference proof does not verify");
+  step(`inference proof (Groth16) for ${demo.inputLabel}: class ${demo.classes[argmax(proof.outputs)]}, verified off-chain`);
+
+  const transport = http(devnet.chain.rpcUrl);
+  const publicClient = createPublicClient({ chain: hardhat, transport });
+  const walletOf = async (name: string) =>
+    createWalletClient({ account: (await loadIdentity(dataDir(name), PASSWORD)).account, chain: hardhat, transport });
+  const [ownerWallet, licenseeWallet] = [await walletOf("owner"), await walletOf("licensee")];
+  const attestations = devnet.deployment.contracts.ProofAttestations!;
+  const verifier = readArtifact(verifierContractName(inferenceCircuitName(licenseeModel.spec)), "contracts/verifiers");
+  const deployed = await publicClient.waitForTransactionReceipt({
+    hash: await ownerWallet.deployContract({ abi: verifier.abi, bytecode: verifier.bytecode }),
+  });
+  await publicClient.waitForTransactionReceipt({
+    hash: await ownerWallet.writeContract({
+      address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
+      args: [BigInt(modelId), deployed.contractAddress!, BigInt(proof.publicSignals.length)],
+    }),
+  });
+  const [pA, pB, pC, signals] = inferenceCalldata(proof);
+  const attested = await publicClient.waitForTransactionReceipt({
+    hash: await licenseeWallet.writeContract({
+      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), pA, pB, pC, [...signals]],
+    }),
+  });
+  if (attested.status !== "success") throw new Error("the attestation reverted");
+  step(`inference attested on chain by the licensee (gas ${attested.gasUsed})`, `tx ${attested.transactionHash as Hex}`);
+}
+
 try {
   console.log("modelvault demo: owner, three custodians and a licensee on 127.0.0.1\n");
-  ensureBuilt({ log: (line) => console.log(`         ${line}`) });
+  const log = (line: string) => console.log(`         ${line}`);
+  ensureBuilt({ log });
+  if (!args["skip-proof"]) await demo.ensureCircuit(log);
   devnet = await startDevnet({ deploymentFile: join(dir, "deployment.json") });
   const chainArgs = ["--rpc-url", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile];
   step("local chain up, contracts deployed", `${devnet.chain.rpcUrl}, ModelVault ${devnet.deployment.contracts.ModelVault}`);
@@ -59,7 +110,6 @@ try {
   // Every party: a fresh identity in its own data dir, funded from the faucet, a running node.
   const names = ["owner", "custodian-1", "custodian-2", "custodian-3", "licensee"] as const;
   const daemons: Record<string, Daemon> = {};
-  const dataDir = (name: string) => join(dir, name);
   for (const name of names) {
     const { json } = await cli(["node", "init", "--data-dir", dataDir(name), "--scrypt-n", "1024", "--json"]);
     await devnet.fund(json.address as Address);
@@ -81,10 +131,10 @@ try {
   );
   step("three custodians registered on chain, 0.1 ETH staked each");
 
-  const model = loadMlp(IRIS_MODEL_PATH);
+  const model = loadMlp(demo.path);
   const commitment = await weightsCommitment(model);
   const { json: published } = await cli([
-    "publish", IRIS_MODEL_PATH, "--api", daemons.owner.started.api, "--name", "iris-4-16-3", "--register",
+    "publish", demo.path, "--api", daemons.owner.started.api, "--name", demo.name, "--register",
     "--custodians", custodians.map((n) => daemons[n]!.started.address).join(","), "--threshold", "2",
     "--price", "1000000000000000", "--weights-commitment", commitment.toString(), "--json",
   ]);
@@ -94,45 +144,22 @@ try {
     `manifest ${published.manifestCid}, weights commitment ${commitment.toString().slice(0, 16)}…`,
   );
 
-  const out = join(dir, "licensee-iris.safetensors");
+  const out = join(dir, `licensee-${demo.name}.safetensors`);
   const { stderr } = await cli(["access", modelId, "-o", out, "--buy", "--api", daemons.licensee!.started.api, "--data-dir", dataDir("licensee"), ...chainArgs]);
   step("licensee: licence bought, ticket issued, key released by 2 of 3 custodians, model fetched from the owner's peer and decrypted");
   for (const line of stderr.trim().split("\n").filter(Boolean)) console.log(`                         · ${line}`);
-  const [original, decrypted] = await Promise.all([readFile(IRIS_MODEL_PATH), readFile(out)]);
+  const [original, decrypted] = await Promise.all([readFile(demo.path), readFile(out)]);
   if (!original.equals(decrypted)) throw new Error("the decrypted model differs from the original");
   step(`decrypted weights identical to the owner's file (${decrypted.length} bytes)`);
 
   const licenseeModel = loadMlp(out);
-  const proof = await proveInference(licenseeModel, quantizeInput(licenseeModel.spec, SAMPLE));
-  if (!(await verifyInference(proof))) throw new Error("the inference proof does not verify");
-  const scores = dequantize(licenseeModel.spec, proof.outputs);
-  const predicted = scores.indexOf(Math.max(...scores));
-  step(`inference proof (Groth16) for ${JSON.stringify(SAMPLE)}: class ${IRIS_CLASSES[predicted]}, verified off-chain`);
-
-  const transport = http(devnet.chain.rpcUrl);
-  const publicClient = createPublicClient({ chain: hardhat, transport });
-  const walletOf = async (name: string) =>
-    createWalletClient({ account: (await loadIdentity(dataDir(name), PASSWORD)).account, chain: hardhat, transport });
-  const [ownerWallet, licenseeWallet] = [await walletOf("owner"), await walletOf("licensee")];
-  const attestations = devnet.deployment.contracts.ProofAttestations!;
-  const verifier = readArtifact("InferenceVerifier_4_16_3", "contracts/verifiers");
-  const deployed = await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.deployContract({ abi: verifier.abi, bytecode: verifier.bytecode }),
-  });
-  await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
-      args: [BigInt(modelId), deployed.contractAddress!, BigInt(proof.publicSignals.length)],
-    }),
-  });
-  const [pA, pB, pC, signals] = inferenceCalldata(proof);
-  const attested = await publicClient.waitForTransactionReceipt({
-    hash: await licenseeWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), pA, pB, pC, [...signals]],
-    }),
-  });
-  if (attested.status !== "success") throw new Error("the attestation reverted");
-  step(`inference attested on chain by the licensee (gas ${attested.gasUsed})`, `tx ${attested.transactionHash as Hex}`);
+  const input = quantizeInput(licenseeModel.spec, demo.input);
+  for (const line of demo.picture) console.log(`                         ${line}`);
+  if (args["skip-proof"]) {
+    step(`inference (not proved: --skip-proof) for ${demo.inputLabel}: class ${demo.classes[argmax(runQuantizedMlp(licenseeModel, input))]}`);
+  } else {
+    await proveAndAttest(devnet, modelId, licenseeModel, input);
+  }
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {

@@ -34,6 +34,8 @@ export interface BuildOptions {
   ptau?: string;
   /** Rebuild even when the stamp matches. */
   force?: boolean;
+  /** false: fail with PtauError when no cached dev ptau is big enough, instead of making one. */
+  makeDevPtau?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -123,7 +125,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   // The stamp needs the ptau, which needs the power, which needs the r1cs: trust the previous
   // build's power for the check, and recompile when sources changed.
   if (!opts.force && info && existsSync(art.zkey) && existsSync(art.verifierSol) && existsSync(art.wasm)) {
-    const ptau = await resolvePtau(info.power, opts.ptau, { quiet: true });
+    const ptau = await resolvePtau(info.power, opts.ptau, { quiet: true, makeDevPtau: opts.makeDevPtau });
     if (stampOf(spec, ptau, info.power) === info.stamp) {
       log(`${spec.name}: up to date (${info.constraints} constraints)`);
       return { ...art, rebuilt: false, constraints: info.constraints, setupSeconds: info.setupSeconds };
@@ -137,7 +139,7 @@ export async function buildCircuit(spec: CircuitSpec, opts: BuildOptions = {}): 
   const r1cs = await snarkjs.r1cs.info(art.r1cs);
   const power = requiredPower(r1cs.nConstraints, r1cs.nPubInputs + r1cs.nOutputs);
   log(`${spec.name}: ${r1cs.nConstraints} constraints, needs ptau 2^${power}`);
-  const ptau = await resolvePtau(power, opts.ptau);
+  const ptau = await resolvePtau(power, opts.ptau, { makeDevPtau: opts.makeDevPtau });
   if (ptau.power !== undefined && ptau.power < power) throw new CircuitBuildError(`ptau 2^${ptau.power} too small`);
 
   const t0 = performance.now();

@@ -1,11 +1,11 @@
-// MLPs from safetensors (the format model owners have), the shipped Iris model and the bench MLP.
+// MLPs from safetensors (the format model owners have), the shipped Iris and digits models and the bench MLP.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./artifacts.js";
 import type { MlpSpec } from "./mlp-spec.js";
 import type { QuantizedMlp } from "./mlp.js";
 import { quantizeMlp, type FloatMlp, type QuantizationOptions } from "./quantize.js";
-import { SafetensorsError, parseSafetensors, type Tensor } from "./safetensors.js";
+import { SafetensorsError, parseSafetensors, parseSafetensorsHeader, type Tensor } from "./safetensors.js";
 
 export const IRIS_MODEL_PATH = join(PROJECT_ROOT, "models", "iris-4-16-3.safetensors");
 
@@ -68,13 +68,60 @@ export function safetensorsPaths(path: string): string[] {
   return shards.map((n) => join(path, n));
 }
 
-/** A quantized MLP from a safetensors file or a model directory (shards and index, or one file). */
+/** Metadata key of a safetensors file holding its model's quantization options as JSON, e.g. {"inputBits":8}. */
+export const QUANTIZATION_METADATA = "modelvault.quantization";
+const QUANTIZATION_KEYS: readonly string[] = ["weightBits", "biasBits", "inputBits", "fracBits", "maxShift"];
+
+/** The quantization options a file's metadata names ({} when none); SafetensorsError when malformed. */
+export function quantizationFromMetadata(metadata: Record<string, string>): QuantizationOptions {
+  const text = metadata[QUANTIZATION_METADATA];
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new SafetensorsError(`${QUANTIZATION_METADATA}: not JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new SafetensorsError(`${QUANTIZATION_METADATA}: not a JSON object`);
+  const given = value as Record<string, unknown>;
+  const unknown = Object.keys(given).find((key) => !QUANTIZATION_KEYS.includes(key));
+  if (unknown !== undefined) throw new SafetensorsError(`${QUANTIZATION_METADATA}: unknown option ${JSON.stringify(unknown)}`);
+  const options: Record<string, number> = {}; // in QUANTIZATION_KEYS order, so equal options compare equal as JSON
+  for (const key of QUANTIZATION_KEYS.filter((k) => k in given)) {
+    const v = given[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 64) throw new SafetensorsError(`${QUANTIZATION_METADATA}: ${key} is not an integer in [0, 64]`);
+    options[key] = v;
+  }
+  return options as QuantizationOptions;
+}
+
+/**
+ * A quantized MLP from a safetensors file or a model directory (shards and index, or one file),
+ * with the quantization its metadata names (QUANTIZATION_METADATA; shards must agree), then
+ * `options` over it, then the defaults.
+ */
 export function loadMlp(path: string, options?: QuantizationOptions): QuantizedMlp {
-  return quantizeMlp(mlpFromSafetensors(...safetensorsPaths(path).map((p) => readFileSync(p))), options);
+  const files = safetensorsPaths(path).map((p) => readFileSync(p));
+  const named = [...new Set(files.map((f) => JSON.stringify(quantizationFromMetadata(parseSafetensorsHeader(f, f.length).metadata))))];
+  if (named.length > 1) throw new SafetensorsError(`shards name different quantizations: ${named.join(", ")}`);
+  return quantizeMlp(mlpFromSafetensors(...files), { ...(JSON.parse(named[0]!) as QuantizationOptions), ...options });
 }
 
 export function loadIrisModel(): QuantizedMlp {
   return loadMlp(IRIS_MODEL_PATH);
+}
+
+/** 64-32-10 trained on the UCI handwritten digits (zkp/digits.ts, `npm run train:digits`). */
+export const DIGITS_MODEL_PATH = join(PROJECT_ROOT, "models", "digits-64-32-10.safetensors");
+/**
+ * The digits model's quantization: inputs are pixels / 16 in [0, 1], so at fracBits 6 they are
+ * the integers 0..64 (8 signed bits); biasBits and the shifts are quantizeMlp's defaults and choice.
+ */
+export const DIGITS_QUANTIZATION = { weightBits: 6, inputBits: 8, fracBits: 6 } as const satisfies QuantizationOptions;
+
+/** The digits model; its file names DIGITS_QUANTIZATION in its metadata, which loadMlp reads. */
+export function loadDigitsModel(): QuantizedMlp {
+  return loadMlp(DIGITS_MODEL_PATH);
 }
 
 /** Deterministic PRNG (mulberry32) for reproducible test and benchmark models; not for secrets. */
@@ -87,6 +134,11 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Indices in an order drawn from rand (sorted by one random key per index). */
+export function shuffled(indices: readonly number[], rand: () => number): number[] {
+  return indices.map((i) => [rand(), i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
 function randomSigned(rand: () => number, bits: number): bigint {

@@ -53,9 +53,10 @@ export function warnInsecure(path: string): void {
 /**
  * The ptau to use for a circuit that needs 2^power. An explicit path (argument, then
  * MODELVAULT_PTAU) wins; otherwise the smallest cached dev file that is big enough, made
- * on first use (deterministic: new accumulator + fixed beacon + phase 2 preparation).
+ * on first use (deterministic: new accumulator + fixed beacon + phase 2 preparation) unless
+ * makeDevPtau is false, which throws PtauError instead of spending minutes to hours on it.
  */
-export async function resolvePtau(power: number, explicit?: string, opts: { quiet?: boolean } = {}): Promise<PtauChoice> {
+export async function resolvePtau(power: number, explicit?: string, opts: { quiet?: boolean; makeDevPtau?: boolean } = {}): Promise<PtauChoice> {
   const given = explicit ?? process.env.MODELVAULT_PTAU;
   if (given) {
     const path = resolve(given);
@@ -65,6 +66,11 @@ export async function resolvePtau(power: number, explicit?: string, opts: { quie
   const cached = cachedDevPowers().find((p) => p >= power);
   const devPower = cached ?? Math.max(power, DEFAULT_DEV_POWER);
   const path = devPtauPath(devPower);
+  if (cached === undefined && opts.makeDevPtau === false) {
+    throw new PtauError(
+      `needs a 2^${power} powers of tau: none cached in ${ptauCacheDir()} (make one with \`npm run build:circuits -- --bench\`, 2^15 takes ~30 min, or pass MODELVAULT_PTAU)`,
+    );
+  }
   if (cached === undefined) await makeDevPtau(devPower, path);
   if (!opts.quiet) warnInsecure(path);
   return { path, insecure: true, power: devPower };

@@ -36,10 +36,15 @@ export function ensureBuilt(options: { verbose?: boolean; log?: (line: string) =
     runStep(["--import", "tsx", join(ROOT, "scripts", "build-circuits.ts")], verbose);
   }
   if (!circuitsReady || !existsSync(artifactPath("ModelVault")) || !existsSync(artifactPath("OwnershipVerifier", "contracts/verifiers"))) {
-    options.log?.("compiling the contracts…");
-    const hardhatCli = join(dirname(createRequire(import.meta.url).resolve("hardhat/package.json")), "dist", "src", "cli.js");
-    runStep([hardhatCli, "build"], verbose);
+    compileContracts(options);
   }
+}
+
+/** `hardhat build` (incremental): the contracts and every generated verifier in contracts/verifiers. */
+export function compileContracts(options: { verbose?: boolean; log?: (line: string) => void } = {}): void {
+  options.log?.("compiling the contracts…");
+  const hardhatCli = join(dirname(createRequire(import.meta.url).resolve("hardhat/package.json")), "dist", "src", "cli.js");
+  runStep([hardhatCli, "build"], options.verbose ?? false);
 }
 
 export interface Devnet {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PtauError, resolvePtau } from "../../zkp/ptau.js";
@@ -32,6 +32,16 @@ describe("zkp powers of tau", () => {
     assert.deepEqual(await resolvePtau(20, ceremony), { path: ceremony, insecure: false, power: undefined });
     process.env.MODELVAULT_PTAU = ceremony;
     assert.equal((await resolvePtau(20)).insecure, false);
+  });
+
+  it("with makeDevPtau false, refuses to make a dev ptau and names the power and the cache", async () => {
+    writeFileSync(join(dir, "pot14_dev.ptau"), "x");
+    assert.equal((await resolvePtau(14, undefined, { quiet: true, makeDevPtau: false })).power, 14);
+    await assert.rejects(
+      resolvePtau(15, undefined, { quiet: true, makeDevPtau: false }),
+      (e: unknown) => e instanceof PtauError && e.message.includes("2^15") && e.message.includes(dir),
+    );
+    assert.deepEqual(readdirSync(dir), ["pot14_dev.ptau"], "nothing made");
   });
 
   it("rejects a ceremony path that does not exist", async () => {
