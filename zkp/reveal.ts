@@ -6,48 +6,17 @@ import { FIELD_P, assertFieldElement, encodeSigned } from "./field.js";
 import { packSigned } from "./commitment.js";
 import { inferenceCircuitName, layerPlans, type MlpSpec } from "./mlp-spec.js";
 import { chainHash, getPoseidon } from "./poseidon.js";
+import { withReveal, type RevealMode } from "./reveal-mode.js";
 
-/** public: y is public; committed: only outputCommitment (salted) is; argmax: only the predicted class is. */
-export const REVEAL_MODES = ["public", "committed", "argmax"] as const;
-export type RevealMode = (typeof REVEAL_MODES)[number];
+export { REVEAL_MODES, isRevealMode, revealModeOf, variantIndex, variantSignalCount, type RevealMode } from "./reveal-mode.js";
 
 /** Domain tags of the commitments' headers (the weights commitment uses 1, the unsalted input hash 2). */
 const INPUT_COMMITMENT_DOMAIN = 3n;
 const OUTPUT_COMMITMENT_DOMAIN = 4n;
 
-export class RevealModeError extends Error {
-  override name = "RevealModeError";
-}
-
-export function isRevealMode(value: unknown): value is RevealMode {
-  return typeof value === "string" && (REVEAL_MODES as readonly string[]).includes(value);
-}
-
-/** ProofAttestations' variant number: the index in REVEAL_MODES (public 0, committed 1, argmax 2). */
-export function variantIndex(mode: RevealMode): number {
-  return REVEAL_MODES.indexOf(mode);
-}
-
 /** "inference_4_16_3" (public), "inference_4_16_3_committed", "inference_4_16_3_argmax". */
 export function variantCircuitName(spec: MlpSpec, mode: RevealMode): string {
-  const base = inferenceCircuitName(spec);
-  return mode === "public" ? base : `${base}_${mode}`;
-}
-
-/** The reveal mode a circuit name encodes (no suffix: public). */
-export function revealModeOf(circuit: string): RevealMode {
-  const suffix = /_(committed|argmax)$/.exec(circuit)?.[1];
-  return (suffix ?? "public") as RevealMode;
-}
-
-/** The architecture part of a circuit name: "inference_4_16_3_argmax" -> "inference_4_16_3". */
-export function architectureOfCircuit(circuit: string): string {
-  return circuit.replace(/_(committed|argmax)$/, "");
-}
-
-/** Public signals of a variant: [weightsCommitment, inputCommitment, y_0..y_{m-1} | outputCommitment | class]. */
-export function variantSignalCount(nOutputs: number, mode: RevealMode): number {
-  return 2 + (mode === "public" ? nOutputs : 1);
+  return withReveal(inferenceCircuitName(spec), mode);
 }
 
 /** A uniformly random field element (rejection sampling of 254-bit draws, so no modulo bias). */
@@ -55,7 +24,7 @@ export function randomSalt(): bigint {
   const bytes = new Uint8Array(32);
   for (;;) {
     getRandomValues(bytes);
-    bytes[0]! &= 0x3f; // 254 bits: P > 2^253, so at most ~4 draws are expected
+    bytes[0]! &= 0x3f; // 254-bit draws: P > 2^253, so fewer than 2 draws on average
     const v = BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
     if (v < FIELD_P) return v;
   }

@@ -24,6 +24,8 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .requiredOption("--weights <path>", "the decrypted model: safetensors file or directory (must commit to the registered weights commitment)")
     .requiredOption("-o, --output <file>", "where to write the proof file (JSON, docs/ZK.md)")
     .option("--claimant <address>", "the prover recorded in the file (default: this node's address)")
+    .option("--reveal <mode>", "what the proof publishes of the output: public (y), committed (a salted commitment to y), argmax (the predicted class only); the input is always hidden behind a salted commitment", "public")
+    .option("--opening <file>", "also write the salts and private values that open the proof's commitments (required with --reveal committed); keep it private")
     .option("--force", FORCE_HELP)
     .action(async (modelId, options) => (await proofCommands()).proveInferenceCommand(modelId, options, io));
 
@@ -54,6 +56,7 @@ function registerVerifierCommands(attest: Command, model: Command, io: CliIo): v
     .description("owner: set the model's inference verifier (ProofAttestations.setInferenceVerifier); without options, show it (reads the chain only)")
     .option("--architecture <name>", "the deployment's verifier of this architecture: its circuit name, e.g. inference_4_16_3 (or 4-16-3)")
     .option("--address <address>", "a deployed verifier contract (its public-signal count is read from its code)")
+    .option("--reveal <mode>", "the variant to show or set: public, committed or argmax (default: the architecture name's, else public)")
     .option("--password-file <file>", PASSWORD_HELP)
     .action(async (modelId, options) => (await proofCommands()).modelVerifierCommand(modelId, options, io));
 }
