@@ -10,6 +10,7 @@ import { getAddress, isAddress, type Address } from "viem";
 import { NodeError } from "../errors.js";
 import type { ChainClient } from "./client.js";
 import type { TxResult } from "./types.js";
+import { openingChecks, openingFile, type InferenceOpeningFile } from "./openings.js";
 import { isRevealMode, revealModeOf, variantIndex, variantSignalCount, type RevealMode } from "../../zkp/reveal-mode.js";
 
 export const PROOF_FORMAT = "modelvault-proof/1";
@@ -171,29 +172,6 @@ export interface ProveInferenceOptions {
   prover: Address;
 }
 
-/**
- * What opens an inference proof's commitments (docs/ZK.md "Openings"): the prover keeps it, and
- * may hand it to whom the input or output is to be shown. Never part of the proof file.
- */
-export interface InferenceOpeningFile {
-  format: typeof OPENING_FORMAT;
-  circuit: string;
-  modelId: string;
-  version: number;
-  /** publicSignals[1], opened by (input, inputSalt). */
-  inputCommitment: string;
-  /** The quantized input (signed, scale 2^fracBits) and its salt, decimal. */
-  input: string[];
-  inputSalt: string;
-  /** The outputs (signed, scale 2^fracBits), decimal. */
-  outputs: string[];
-  /** committed variant: publicSignals[2], opened by (outputs, outputSalt). */
-  outputCommitment?: string;
-  outputSalt?: string;
-}
-
-export const OPENING_FORMAT = "modelvault-opening/1";
-
 /** An inference proof file y = model(x) for the model's current version's weights. */
 export async function proveInferenceFile(chain: ChainClient, options: ProveInferenceOptions): Promise<ProofFile> {
   return (await proveInferenceWithOpening(chain, options)).file;
@@ -237,19 +215,7 @@ export async function proveInferenceWithOpening(chain: ChainClient, options: Pro
     ...(proof.predictedClass === undefined ? {} : { predictedClass: proof.predictedClass }),
     createdAt: new Date().toISOString(),
   };
-  const { opening: o } = proof;
-  const opening: InferenceOpeningFile = {
-    format: OPENING_FORMAT,
-    circuit: proof.circuit,
-    modelId: file.modelId,
-    version,
-    inputCommitment: file.publicSignals[1]!,
-    input: o.input.map(String),
-    inputSalt: o.inputSalt.toString(),
-    outputs: o.outputs.map(String),
-    ...(o.outputSalt === undefined ? {} : { outputCommitment: file.publicSignals[2]!, outputSalt: o.outputSalt.toString() }),
-  };
-  return { file, opening };
+  return { file, opening: openingFile(file, proof.opening) };
 }
 
 export interface VerifyProofOptions {
@@ -259,6 +225,8 @@ export interface VerifyProofOptions {
   onChain?: boolean;
   /** Ownership: require the proof to be bound to this address. */
   claimant?: Address;
+  /** Inference: also check that this opening opens the proof's commitments (node/chain/openings.ts). */
+  opening?: InferenceOpeningFile;
 }
 
 /** Checks a proof file against what the chain registered for `modelId` (and `version`). */
@@ -284,6 +252,10 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
     check("weightsCommitmentRegistered", record.weightsCommitment !== 0n, `${at} registered no weights commitment`);
   }
   const reveal = file.kind === "inference" ? (file.reveal ?? revealModeOf(file.circuit)) : undefined;
+  if (options.opening !== undefined) {
+    if (file.kind !== "inference") throw new ProofError("PROOF_FILE_INVALID", "an opening opens an inference proof, this one is ownership");
+    for (const [name, ok] of Object.entries(await openingChecks(file, options.opening))) check(name, ok, `the opening does not open the proof (${name})`);
+  }
   let nonceUsed: boolean | undefined;
   let proofHolds: boolean;
   if (options.onChain) {

@@ -35,6 +35,7 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .option("--version <n>", "the version whose commitments to check against (default: the current one)")
     .option("--on-chain", "verify through the deployed verifier contracts (eth_call, no transaction) instead of the local verification key")
     .option("--claimant <address>", "ownership: also require the proof to be bound to this address")
+    .option("--opening <file>", "inference: also check that this opening (from prove inference --opening) opens the proof's commitments, and show its values")
     .action(async (file, options) => (await proofCommands()).verifyCommand(file, options, io));
 
   const attest = root.command("attest").description("record a proof on chain (ProofAttestations), from this node's account");

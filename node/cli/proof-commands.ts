@@ -9,6 +9,7 @@ import { getAddress, isAddress, type Address } from "viem";
 import { connectChain, type ChainClient } from "../chain/index.js";
 import { attestOwnershipFile, parseProofFile, proveInferenceWithOpening, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
 import { REVEAL_MODES, isRevealMode, type RevealMode } from "../../zkp/reveal-mode.js";
+import { parseOpeningFile } from "../chain/openings.js";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError, NodeError } from "../errors.js";
 import type { InferenceVerifierView, VerifierTarget } from "../chain/verifiers.js";
@@ -59,14 +60,16 @@ async function nodeAddress(options: ChainCliOptions, io: CliIo): Promise<Address
   return getAddress(address);
 }
 
-async function readProofFile(path: string): Promise<ProofFile> {
-  let text: string;
+async function readText(path: string, what: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the proof file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new UsageError(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
-  return parseProofFile(text);
+}
+
+async function readProofFile(path: string): Promise<ProofFile> {
+  return parseProofFile(await readText(path, "proof"));
 }
 
 /** Commands that prove or verify end snarkjs' worker threads, so the process can exit. */
@@ -186,6 +189,7 @@ export interface VerifyCliOptions extends ChainCliOptions {
   version?: string;
   onChain?: boolean;
   claimant?: string;
+  opening?: string;
 }
 
 export async function verifyCommand(path: string, options: VerifyCliOptions, io: CliIo): Promise<void> {
@@ -193,6 +197,7 @@ export async function verifyCommand(path: string, options: VerifyCliOptions, io:
   if (options.version !== undefined && !/^[1-9][0-9]{0,4}$/.test(options.version)) throw new UsageError("--version must be a version number");
   const claimant = options.claimant === undefined ? undefined : addressOf("--claimant", options.claimant);
   const file = await readProofFile(path);
+  const opening = options.opening === undefined ? undefined : parseOpeningFile(await readText(options.opening, "opening"));
   const chain = await chainFor(options, io, false);
   let verdict: ProofVerdict;
   try {
@@ -202,12 +207,15 @@ export async function verifyCommand(path: string, options: VerifyCliOptions, io:
         ...(options.version === undefined ? {} : { version: Number(options.version) }),
         ...(options.onChain ? { onChain: true } : {}),
         ...(claimant === undefined ? {} : { claimant }),
+        ...(opening === undefined ? {} : { opening }),
       }),
     );
   } finally {
     await chain.close();
   }
-  if (options.json) printJson(io, verdict);
+  const openedValues = opening !== undefined && verdict.valid ? { input: opening.input, outputs: opening.outputs } : undefined;
+  const opened = openedValues === undefined ? {} : { opened: openedValues };
+  if (options.json) printJson(io, { ...verdict, ...opened });
   else {
     printLines(io, [
       ["proof", `${verdict.valid ? "VALID" : "INVALID"} ${verdict.kind} proof${verdict.reveal === undefined ? "" : ` (${verdict.reveal} output)`}, ${verdict.method}`],
@@ -215,6 +223,7 @@ export async function verifyCommand(path: string, options: VerifyCliOptions, io:
       ...(verdict.claimant === undefined ? [] : [["bound to", verdict.claimant] as [string, string]]),
       ...(verdict.nonceUsed === undefined ? [] : [["nonce", verdict.nonceUsed ? "already attested" : "unused"] as [string, string]]),
       ["checks", Object.entries(verdict.checks).map(([name, ok]) => `${name} ${ok ? "ok" : "FAILED"}`).join(", ")],
+      ...(openedValues === undefined ? [] : [["opened", `input [${openedValues.input.join(", ")}], outputs [${openedValues.outputs.join(", ")}]`] as [string, string]]),
     ]);
   }
   if (!verdict.valid) throw new ProofInvalidError(verdict.reason ?? "unknown");

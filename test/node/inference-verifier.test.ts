@@ -277,6 +277,22 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(c.outputCommitment, (JSON.parse(await readFile(committedProof, "utf8")) as { publicSignals: string[] }).publicSignals[2]);
     assert.ok(!(await readFile(committedProof, "utf8")).includes(c.outputSalt!));
     assert.equal((await verifier(["--architecture", `${IRIS}_committed`])).code, 0);
+    // The recipient of an opening checks it against the proof, and sees the opened values.
+    const opened = await cli(["verify", committedProof, "--model", modelId.toString(), "--opening", committedOpening, ...chainArgs, "--json"]);
+    assert.equal(opened.code, 0, opened.io.err);
+    assert.deepEqual(opened.json().checks, { weightsCommitment: true, weightsCommitmentRegistered: true, openingCircuit: true, inputOpening: true, outputOpening: true, proof: true });
+    assert.deepEqual((opened.json().opened as { outputs: string[] }).outputs, (JSON.parse(await readFile(argmaxOpening, "utf8")) as { outputs: string[] }).outputs);
+    const wrongSalt = join(dir, "wrong.opening.json");
+    await writeFile(wrongSalt, JSON.stringify({ ...c, outputSalt: (BigInt(c.outputSalt!) + 1n).toString() }));
+    const refusedOpening = await cli(["verify", committedProof, "--model", modelId.toString(), "--opening", wrongSalt, ...chainArgs, "--json"]);
+    assert.equal(refusedOpening.code, 1);
+    assert.equal((refusedOpening.json().checks as Record<string, boolean>).outputOpening, false);
+    assert.equal(refusedOpening.json().opened, undefined);
+    // A file whose reveal contradicts its circuit is malformed.
+    await writeFile(wrongSalt, JSON.stringify({ ...JSON.parse(await readFile(committedProof, "utf8")), reveal: "public" }));
+    const contradicting = await cli(["verify", wrongSalt, "--model", modelId.toString(), ...chainArgs, "--json"]);
+    assert.equal(contradicting.code, 1);
+    assert.equal(contradicting.error().code, "PROOF_FILE_INVALID");
     assert.equal((await cli(["attest", "inference", committedProof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"])).code, 0);
 
     const info = await cli(["model", "info", modelId.toString(), ...chainArgs, "--json"]);
