@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { circuitArtifacts } from "./artifacts.js";
 import { weightsCommitment } from "./commitment.js";
-import { decodeSigned, encodeSigned } from "./field.js";
+import { assertFieldElement, decodeSigned, encodeSigned } from "./field.js";
 import { groth16Calldata, prove, verify, type ProofBundle, type VerifierCalldata } from "./groth16.js";
 import type { MlpSpec } from "./mlp-spec.js";
 import { runQuantizedMlp, validateInput, validateQuantizedMlp, type QuantizedMlp } from "./mlp.js";
@@ -80,8 +80,8 @@ export async function proveInference(model: QuantizedMlp, input: readonly bigint
   } catch {
     outputs = new Array<bigint>(model.spec.sizes.at(-1)!).fill(0n);
   }
-  const inputSalt = options.inputSalt ?? randomSalt();
-  const outputSalt = reveal === "committed" ? (options.outputSalt ?? randomSalt()) : undefined;
+  const inputSalt = assertFieldElement("inputSalt", options.inputSalt ?? randomSalt());
+  const outputSalt = reveal === "committed" ? assertFieldElement("outputSalt", options.outputSalt ?? randomSalt()) : undefined;
   const signals: Record<string, string | string[] | string[][]> = {
     weightsCommitment: String(await safe(() => weightsCommitment(model))),
     inputCommitment: String(await safe(() => inputCommitment(model.spec, input, inputSalt))),
