@@ -34,10 +34,10 @@ contract ProofAttestations {
     mapping(uint256 modelId => mapping(uint256 nonce => bool)) public nonceUsed;
     /// @notice Latest version each address proved ownership of (0 = never).
     mapping(uint256 modelId => mapping(address claimant => uint16)) public ownershipAttested;
-    /// @notice Inference attestations by keccak256(abi.encode(modelId, variant, pubSignals)): the version.
-    mapping(bytes32 attestationId => uint16) public inferenceAttested;
-    /// @notice The variant an inference attestation was verified as.
-    mapping(bytes32 attestationId => uint8) public inferenceVariant;
+    /// @dev Inference attestations by keccak256(abi.encode(modelId, variant, pubSignals)): the
+    ///      version (bits 0-15, 0 = none) and the variant (bits 16-23) in one slot, so recording
+    ///      the variant costs no second storage write.
+    mapping(bytes32 attestationId => uint24) private _inference;
 
     event OwnershipAttested(uint256 indexed modelId, uint16 indexed version, address indexed claimant, uint256 nonce);
     event InferenceVerifierSet(uint256 indexed modelId, uint8 variant, address verifier, uint256 signals);
@@ -142,11 +142,22 @@ contract ProofAttestations {
         (uint256 weights,) = vault.commitments(modelId, version);
         if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
         attestationId = keccak256(abi.encode(modelId, variant, pubSignals));
-        if (inferenceAttested[attestationId] != 0) revert AlreadyAttested(attestationId);
+        if (_inference[attestationId] != 0) revert AlreadyAttested(attestationId);
         if (!_verifyDynamic(verifier, pA, pB, pC, pubSignals)) revert InvalidProof();
-        inferenceAttested[attestationId] = version;
-        inferenceVariant[attestationId] = variant;
+        _inference[attestationId] = uint24(version) | (uint24(variant) << 16);
         emit InferenceAttested(attestationId, modelId, version, msg.sender, variant, pubSignals);
+    }
+
+    /// @notice The version an inference attestation was recorded for (0 = not attested).
+    /// @param attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
+    function inferenceAttested(bytes32 attestationId) external view returns (uint16) {
+        return uint16(_inference[attestationId]);
+    }
+
+    /// @notice The variant an inference attestation was verified as (VARIANT_PUBLIC when not attested).
+    /// @param attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
+    function inferenceVariant(bytes32 attestationId) external view returns (uint8) {
+        return uint8(_inference[attestationId] >> 16);
     }
 
     function _currentVersion(uint256 modelId) private view returns (uint16 version) {
