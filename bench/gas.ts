@@ -90,6 +90,15 @@ if (zkp) {
   const proof = await zkp.proveOwnership({ weightsCommitment, ownerSecret, claimant: owner.account.address, modelId: 1n, nonce: 1n });
   const [pA, pB, pC, signals] = zkp.ownershipCalldata(proof);
   results.attest = await gas(attestations.write.attestOwnership([1n, pA, pB, pC, signals], { account: owner.account }));
+  if (existsSync(artifactPath("InferenceVerifier_4_16_3_argmax", "contracts/verifiers"))) {
+    const { inferenceAttestGas } = await import("./lib/inference-attest-gas.js");
+    const registerModel = async (w: bigint) => {
+      await vault.write.registerModel([{ ...params, weightsCommitment: w }, terms], { account: owner.account });
+      return vault.read.modelCount();
+    };
+    const account = (w: typeof owner) => w.account as never;
+    Object.assign(results, await inferenceAttestGas({ attestations: attestations as never, registerModel, deploy, gas, owner: account(owner), sender: account(buyer) }));
+  }
   await (await import("../zkp/curve.js")).terminateCurve();
 } else {
   results.attest = null;
@@ -102,6 +111,9 @@ const rows: [string, string][] = [
   ["reveal", "reveal"], ["respond (4 KiB + proof, 64 segments)", "response"],
   ["challenge + reveal + response", "challengeResponse"],
   ["attestOwnership (Groth16)", "attest"],
+  ["attestInference 4-16-3, public y (5 signals)", "attestInferencePublic"],
+  ["attestInference 4-16-3, committed y (3 signals)", "attestInferenceCommitted"],
+  ["attestInference 4-16-3, argmax class (3 signals)", "attestInferenceArgmax"],
 ];
 console.log("| operation | gas | goal |");
 console.log("|---|---:|---|");

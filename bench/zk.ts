@@ -13,6 +13,7 @@ import { paramCount, weightCount, type MlpSpec } from "../zkp/mlp-spec.js";
 import { BENCH_MLP_SPEC, loadIrisModel, randomInput, randomQuantizedMlp } from "../zkp/models.js";
 import { ownershipCalldata, proveOwnership, randomOwnerSecret, verifyOwnership } from "../zkp/ownership.js";
 import { groth16VerifierAbi, ownershipVerifierAbi } from "../zkp/verifier-abi.js";
+import { revealConstraints } from "./lib/reveal-constraints.js";
 
 const { values } = parseArgs({ options: { ptau: { type: "string" }, runs: { type: "string", default: "3" }, "skip-large": { type: "boolean", default: false } } });
 const RUNS = Number(values.runs);
@@ -99,6 +100,7 @@ async function widthRows(): Promise<string[]> {
   return out;
 }
 const widths = values["skip-large"] ? [] : await widthRows();
+const reveal = await revealConstraints(specs, BENCH_MLP_SPEC); // compile only; the input commitment is always 64-32-10's
 
 await benchMlp(irisModel.spec, irisModel);
 if (!values["skip-large"]) await benchMlp(BENCH_MLP_SPEC);
@@ -115,6 +117,9 @@ if (widths.length > 0) {
   console.log("\n| weight width (compile only) | constraints | constraints/weight |\n|---|---|---|");
   widths.forEach((r) => console.log(r));
 }
+console.log("\n| circuit (compile only) | reveal | constraints | vs public |\n|---|---|---|---|");
+reveal.rows.forEach((r) => console.log(r));
+console.log(`salted input commitment, 64 inputs: ${reveal.privateInputConstraints} constraints (the salt: ${reveal.privateInputSaltConstraints})`);
 const mlp = rows.at(-1)!;
 const digits = digitsAccuracy(); // test split of the shipped digits model (docs/ZK.md)
 console.log(
@@ -131,6 +136,9 @@ console.log(
     mlpSetupS: Number(mlp.setupS.toFixed(1)),
     digitsAccuracyFloat: Number(digits.float.toFixed(4)),
     digitsAccuracyQuantized: Number(digits.quantized.toFixed(4)),
+    privateInputConstraints: reveal.privateInputConstraints,
+    privateInputSaltConstraints: reveal.privateInputSaltConstraints,
+    variantConstraints: reveal.variantConstraints,
   }),
 );
 await terminateCurve();

@@ -9,30 +9,45 @@ import {IOwnershipVerifier} from "./interfaces/IGroth16Verifier.sol";
 /// @notice Records Groth16-verified attestations about registered models: ownership (knowledge of
 ///         the owner secret behind the registered owner commitment, bound to the claimant's
 ///         address, the model id and a one-time nonce) and inference (y = model(x) for the
-///         registered weights commitment, through a per-model verifier the model owner sets).
+///         registered weights commitment, through a per-model verifier the model owner sets per
+///         reveal variant: what the proof publishes of the output, docs/ZK.md).
 contract ProofAttestations {
     /// @notice Fewest and most public signals an inference verifier may take
-    ///         ([weightsCommitment, inputHash, y_0 .. y_{K-3}]).
+    ///         ([weightsCommitment, inputCommitment, y_0 .. y_{K-3}] for the public variant).
     uint256 public constant MIN_INFERENCE_SIGNALS = 3;
     uint256 public constant MAX_INFERENCE_SIGNALS = 64;
+    /// @notice Inference variants: 0 public ([weightsCommitment, inputCommitment, y...]),
+    ///         1 committed ([weightsCommitment, inputCommitment, outputCommitment]),
+    ///         2 argmax ([weightsCommitment, inputCommitment, class]).
+    uint8 public constant VARIANT_PUBLIC = 0;
+    uint8 public constant VARIANT_COMMITTED = 1;
+    uint8 public constant VARIANT_ARGMAX = 2;
+    uint8 public constant VARIANT_COUNT = 3;
 
     IModelVault public immutable vault;
     IOwnershipVerifier public immutable ownershipVerifier;
 
-    /// @notice Inference verifier and its public-signal count per model.
-    mapping(uint256 modelId => address) public inferenceVerifier;
-    mapping(uint256 modelId => uint256) public inferenceSignals;
+    /// @notice Inference verifier and its public-signal count per model and variant.
+    mapping(uint256 modelId => mapping(uint8 variant => address)) public inferenceVerifier;
+    mapping(uint256 modelId => mapping(uint8 variant => uint256)) public inferenceSignals;
     /// @notice Ownership nonces already used per model (a proof counts once).
     mapping(uint256 modelId => mapping(uint256 nonce => bool)) public nonceUsed;
     /// @notice Latest version each address proved ownership of (0 = never).
     mapping(uint256 modelId => mapping(address claimant => uint16)) public ownershipAttested;
-    /// @notice Inference attestations by keccak256(abi.encode(modelId, pubSignals)): the version.
-    mapping(bytes32 attestationId => uint16) public inferenceAttested;
+    /// @dev Inference attestations by keccak256(abi.encode(modelId, variant, pubSignals)): the
+    ///      version (bits 0-15, 0 = none) and the variant (bits 16-23) in one slot, so recording
+    ///      the variant costs no second storage write.
+    mapping(bytes32 attestationId => uint24) private _inference;
 
     event OwnershipAttested(uint256 indexed modelId, uint16 indexed version, address indexed claimant, uint256 nonce);
-    event InferenceVerifierSet(uint256 indexed modelId, address verifier, uint256 signals);
+    event InferenceVerifierSet(uint256 indexed modelId, uint8 variant, address verifier, uint256 signals);
     event InferenceAttested(
-        bytes32 indexed attestationId, uint256 indexed modelId, uint16 version, address indexed prover, uint256[] pubSignals
+        bytes32 indexed attestationId,
+        uint256 indexed modelId,
+        uint16 version,
+        address indexed prover,
+        uint8 variant,
+        uint256[] pubSignals
     );
 
     error ZeroAddress();
@@ -47,6 +62,7 @@ contract ProofAttestations {
     error NoInferenceVerifier(uint256 modelId);
     error InvalidSignalCount(uint256 count);
     error AlreadyAttested(bytes32 attestationId);
+    error UnknownVariant(uint8 variant);
 
     /// @param vault_ ModelVault holding the registered commitments.
     /// @param ownership The generated OwnershipVerifier.
@@ -83,46 +99,65 @@ contract ProofAttestations {
         emit OwnershipAttested(modelId, version, msg.sender, pubSignals[4]);
     }
 
-    /// @notice Sets the generated inference verifier of the model's architecture (owner only).
+    /// @notice Sets the generated inference verifier of the model's architecture for one variant (owner only).
     /// @param modelId The model.
+    /// @param variant VARIANT_PUBLIC, VARIANT_COMMITTED or VARIANT_ARGMAX.
     /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[signals]).
-    /// @param signals Its public-signal count K (3..64).
-    function setInferenceVerifier(uint256 modelId, address verifier, uint256 signals) external {
+    /// @param signals Its public-signal count K: 3..64 for the public variant, 3 for the others.
+    function setInferenceVerifier(uint256 modelId, uint8 variant, address verifier, uint256 signals) external {
         (address owner,,) = vault.modelState(modelId);
         if (owner == address(0)) revert UnknownModel(modelId);
         if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        if (variant >= VARIANT_COUNT) revert UnknownVariant(variant);
         if (verifier == address(0)) revert ZeroAddress();
-        if (signals < MIN_INFERENCE_SIGNALS || signals > MAX_INFERENCE_SIGNALS) revert InvalidSignalCount(signals);
-        (inferenceVerifier[modelId], inferenceSignals[modelId]) = (verifier, signals);
-        emit InferenceVerifierSet(modelId, verifier, signals);
+        uint256 most = variant == VARIANT_PUBLIC ? MAX_INFERENCE_SIGNALS : MIN_INFERENCE_SIGNALS;
+        if (signals < MIN_INFERENCE_SIGNALS || signals > most) revert InvalidSignalCount(signals);
+        (inferenceVerifier[modelId][variant], inferenceSignals[modelId][variant]) = (verifier, signals);
+        emit InferenceVerifierSet(modelId, variant, verifier, signals);
     }
 
-    /// @notice Verifies an inference proof against the model's current weights commitment and
-    ///         records it. Public signals: [weightsCommitment, inputHash, y_0 .. y_{K-3}].
+    /// @notice Verifies an inference proof of one variant against the model's current weights
+    ///         commitment, through the variant's verifier, and records it. Public signals:
+    ///         [weightsCommitment, inputCommitment, then y_0 .. y_{K-3} | outputCommitment | class].
     /// @param modelId The model.
+    /// @param variant The proof's variant (VARIANT_PUBLIC, VARIANT_COMMITTED, VARIANT_ARGMAX).
     /// @param pA Proof point A.
     /// @param pB Proof point B.
     /// @param pC Proof point C.
     /// @param pubSignals The K public signals.
-    /// @return attestationId keccak256(abi.encode(modelId, pubSignals)).
+    /// @return attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
     function attestInference(
         uint256 modelId,
+        uint8 variant,
         uint256[2] calldata pA,
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
         uint256[] calldata pubSignals
     ) external returns (bytes32 attestationId) {
         uint16 version = _currentVersion(modelId);
-        address verifier = inferenceVerifier[modelId];
+        if (variant >= VARIANT_COUNT) revert UnknownVariant(variant);
+        address verifier = inferenceVerifier[modelId][variant];
         if (verifier == address(0)) revert NoInferenceVerifier(modelId);
-        if (pubSignals.length != inferenceSignals[modelId]) revert InvalidSignalCount(pubSignals.length);
+        if (pubSignals.length != inferenceSignals[modelId][variant]) revert InvalidSignalCount(pubSignals.length);
         (uint256 weights,) = vault.commitments(modelId, version);
         if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
-        attestationId = keccak256(abi.encode(modelId, pubSignals));
-        if (inferenceAttested[attestationId] != 0) revert AlreadyAttested(attestationId);
+        attestationId = keccak256(abi.encode(modelId, variant, pubSignals));
+        if (_inference[attestationId] != 0) revert AlreadyAttested(attestationId);
         if (!_verifyDynamic(verifier, pA, pB, pC, pubSignals)) revert InvalidProof();
-        inferenceAttested[attestationId] = version;
-        emit InferenceAttested(attestationId, modelId, version, msg.sender, pubSignals);
+        _inference[attestationId] = uint24(version) | (uint24(variant) << 16);
+        emit InferenceAttested(attestationId, modelId, version, msg.sender, variant, pubSignals);
+    }
+
+    /// @notice The version an inference attestation was recorded for (0 = not attested).
+    /// @param attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
+    function inferenceAttested(bytes32 attestationId) external view returns (uint16) {
+        return uint16(_inference[attestationId]);
+    }
+
+    /// @notice The variant an inference attestation was verified as (VARIANT_PUBLIC when not attested).
+    /// @param attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
+    function inferenceVariant(bytes32 attestationId) external view returns (uint8) {
+        return uint8(_inference[attestationId] >> 16);
     }
 
     function _currentVersion(uint256 modelId) private view returns (uint16 version) {

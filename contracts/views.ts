@@ -13,6 +13,7 @@ import { proofAttestationsAbi } from "./abi/ProofAttestations.js";
 import { storageChallengesAbi } from "./abi/StorageChallenges.js";
 import { addressTopic, blockTimes, inChainOrder, scanLogs, selectorOf, uintTopic, type DecodedLog, type RpcFailure, type ScanRange, type Topics } from "./log-scan.js";
 import type { VersionParams } from "./version-calls.js";
+import { REVEAL_MODES, type RevealMode } from "../zkp/reveal-mode.js";
 
 export type ModelStatus = "active" | "paused" | "retired";
 /** ModelRegistry's status enum, by value. */
@@ -220,6 +221,8 @@ export interface AttestationView {
   version: number | null;
   /** The claimant (ownership), the prover (inference); null for a verifier change. */
   account: Address | null;
+  /** inference and inferenceVerifier: the variant (what the proof published of the output); null for ownership. */
+  reveal: RevealMode | null;
   blockNumber: bigint;
   txHash: Hex;
   args: Record<string, unknown>;
@@ -269,6 +272,7 @@ export async function modelInfo(src: ViewSource, modelIdInput: bigint): Promise<
       kind: kinds[l.eventName as keyof typeof kinds],
       version: l.args.version === undefined ? null : Number(l.args.version),
       account: (l.args.claimant ?? l.args.prover ?? null) as Address | null,
+      reveal: l.args.variant === undefined ? null : (REVEAL_MODES[Number(l.args.variant)] ?? null),
       blockNumber: l.blockNumber, txHash: l.transactionHash, args: l.args,
     }));
   const { manifestCid: _m, custodians: _c, threshold: _t, ...rest } = head;

@@ -85,13 +85,13 @@ async function proveAndAttest(devnet: Devnet, modelId: string, licenseeModel: Qu
   await publicClient.waitForTransactionReceipt({
     hash: await ownerWallet.writeContract({
       address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
-      args: [BigInt(modelId), deployed.contractAddress!, BigInt(proof.publicSignals.length)],
+      args: [BigInt(modelId), 0, deployed.contractAddress!, BigInt(proof.publicSignals.length)], // variant 0: public outputs
     }),
   });
   const [pA, pB, pC, signals] = inferenceCalldata(proof);
   const attested = await publicClient.waitForTransactionReceipt({
     hash: await licenseeWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), pA, pB, pC, [...signals]],
+      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), 0, pA, pB, pC, [...signals]],
     }),
   });
   if (attested.status !== "success") throw new Error("the attestation reverted");

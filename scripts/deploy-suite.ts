@@ -93,7 +93,8 @@ export function readArtifact(contractName: string, sourceDir = "contracts"): Art
 }
 
 const VERIFIERS_DIR = "contracts/verifiers";
-const INFERENCE_VERIFIER = /^InferenceVerifier((_[1-9][0-9]{0,3}){2,8})\.sol$/;
+// An architecture and its reveal variants (zkp/reveal-mode.ts): InferenceVerifier_4_16_3[_committed|_argmax].sol
+const INFERENCE_VERIFIER = /^InferenceVerifier((_[1-9][0-9]{0,3}){2,8}(_committed|_argmax)?)\.sol$/;
 
 /**
  * The inference verifiers `npm run build:circuits` generated (contracts/verifiers/

@@ -6,6 +6,7 @@ import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClien
 import type { Manifest } from "./manifest.js";
 import type { FetchLike } from "./node-api.js";
 import type { Groth16Proof, Groth16VerificationKey, ProofKind } from "./proofs.js";
+import type { RevealMode } from "../zkp/reveal-mode.js";
 
 /** Where the contracts live: the `deployments/<chainId>.json` the deploy script writes fits as is. */
 export interface ModelvaultDeployment {
@@ -145,8 +146,13 @@ export interface AccessResult {
 export interface VerifyProofParams {
   kind: ProofKind;
   proof: Groth16Proof;
-  /** ownership: [weightsCommitment, ownerCommitment, claimant, modelId, nonce]; inference: [weightsCommitment, inputHash, y...]. */
+  /**
+   * ownership: [weightsCommitment, ownerCommitment, claimant, modelId, nonce]; inference:
+   * [weightsCommitment, inputCommitment, then y... (public) | outputCommitment (committed) | class (argmax)].
+   */
   publicSignals: readonly (bigint | string | number)[];
+  /** inference: the proof's variant (a proof file's `reveal`; default public): picks the model's verifier of that variant. */
+  reveal?: RevealMode;
   /** Also check the signals against this registered model's commitments (as ProofAttestations does). */
   modelId?: bigint;
   /** The model version to check against (default: the current one). */

@@ -96,6 +96,8 @@ export {
   type ProofKind,
   type VerifierCalldata,
 } from "./proofs.js";
+/** An inference proof's variant: what it publishes of the output (docs/ZK.md "Private input and output"). */
+export { REVEAL_MODES, type RevealMode } from "../zkp/reveal-mode.js";
 export type { FetchLike } from "./node-api.js";
 export { custodianRegistryAbi } from "../contracts/abi/CustodianRegistry.js";
 export { modelVaultAbi } from "../contracts/abi/ModelVault.js";

@@ -6,9 +6,10 @@ import type { ProofVerification, VerifyProofParams } from "./client-types.js";
 import { checkModelId, type ClientRef, type SdkContext } from "./context.js";
 import { SdkError } from "./errors.js";
 import { fieldSignals, groth16Calldata, verifierAbi, verifyGroth16, type ProofKind } from "./proofs.js";
+import { isRevealMode, variantIndex, variantSignalCount, type RevealMode } from "../zkp/reveal-mode.js";
 
 export function proofCalls({ publicClient, deployment, vault, read }: SdkContext, client: ClientRef) {
-  async function verifierFor(kind: ProofKind, modelId: bigint | undefined): Promise<Address> {
+  async function verifierFor(kind: ProofKind, modelId: bigint | undefined, reveal: RevealMode): Promise<Address> {
     const attestations = deployment.contracts.ProofAttestations ?? undefined;
     if (kind === "ownership") {
       if (deployment.contracts.OwnershipVerifier) return deployment.contracts.OwnershipVerifier;
@@ -21,9 +22,9 @@ export function proofCalls({ publicClient, deployment, vault, read }: SdkContext
       throw new SdkError("NO_VERIFIER", "an inference proof is checked on chain by the model's verifier: pass `modelId` (with a ProofAttestations deployment), `verifier` or a `verificationKey`");
     }
     const verifier = await read("inferenceVerifier", () =>
-      publicClient.readContract({ address: attestations, abi: proofAttestationsAbi, functionName: "inferenceVerifier", args: [modelId] }),
+      publicClient.readContract({ address: attestations, abi: proofAttestationsAbi, functionName: "inferenceVerifier", args: [modelId, variantIndex(reveal)] }),
     );
-    if (/^0x0{40}$/.test(verifier)) throw new SdkError("NO_VERIFIER", `model ${modelId} has no inference verifier set`);
+    if (/^0x0{40}$/.test(verifier)) throw new SdkError("NO_VERIFIER", `model ${modelId} has no ${reveal} inference verifier set`);
     return verifier;
   }
 
@@ -37,6 +38,8 @@ export function proofCalls({ publicClient, deployment, vault, read }: SdkContext
       const method: ProofVerification["method"] = params.verificationKey === undefined ? "verifier-contract" : "snarkjs";
       const invalid = (reason: string, verifier?: Address): ProofVerification => ({ valid: false, method, reason, ...(verifier ? { verifier } : {}) });
       if (params.kind !== "ownership" && params.kind !== "inference") throw new SdkError("INVALID_ARGUMENT", "kind must be \"ownership\" or \"inference\"");
+      const reveal = params.reveal ?? "public";
+      if (!isRevealMode(reveal)) throw new SdkError("INVALID_ARGUMENT", "reveal must be \"public\", \"committed\" or \"argmax\"");
       let signals: bigint[];
       let calldata: ReturnType<typeof groth16Calldata>;
       try {
@@ -48,6 +51,7 @@ export function proofCalls({ publicClient, deployment, vault, read }: SdkContext
       }
       if (params.kind === "ownership" && signals.length !== 5) return invalid(`an ownership proof has 5 public signals, not ${signals.length}`);
       if (params.kind === "inference" && (signals.length < 3 || signals.length > 64)) return invalid(`an inference proof has 3..64 public signals, not ${signals.length}`);
+      if (params.kind === "inference" && reveal !== "public" && signals.length !== variantSignalCount(0, reveal)) return invalid(`a ${reveal} inference proof has 3 public signals, not ${signals.length}`);
       if (params.claimant !== undefined && params.kind === "ownership" && signals[2] !== BigInt(params.claimant)) {
         return invalid(`the proof is bound to claimant ${signals[2]}, not ${params.claimant}`);
       }
@@ -67,7 +71,7 @@ export function proofCalls({ publicClient, deployment, vault, read }: SdkContext
         const valid = await verifyGroth16(params.verificationKey, params.proof, signals);
         return valid ? { valid, method } : invalid("the proof does not verify against the verification key");
       }
-      const verifier = params.verifier ?? (await verifierFor(params.kind, params.modelId));
+      const verifier = params.verifier ?? (await verifierFor(params.kind, params.modelId, reveal));
       const [pA, pB, pC] = calldata;
       const valid = await read("verifyProof", () =>
         publicClient.readContract({ address: verifier, abi: verifierAbi(signals.length), functionName: "verifyProof", args: [pA, pB, pC, signals] }) as Promise<boolean>,

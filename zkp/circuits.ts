@@ -4,7 +4,8 @@ import { PROJECT_ROOT, verifierContractName } from "./artifacts.js";
 import { writeFileSync } from "node:fs";
 import { SPEC_FILE } from "./inference.js";
 import { writeInferenceCircuit } from "./mlp-circuit.js";
-import { inferenceCircuitName, type MlpSpec } from "./mlp-spec.js";
+import type { MlpSpec } from "./mlp-spec.js";
+import { REVEAL_MODES, variantCircuitName, type RevealMode } from "./reveal.js";
 import { BENCH_MLP_SPEC, loadIrisModel } from "./models.js";
 import { buildCircuit, type BuildOptions, type BuildResult, type CircuitSpec } from "./build.js";
 
@@ -23,11 +24,13 @@ export interface BuildAllOptions extends BuildOptions {
 
 export interface InferenceCircuitSpec extends CircuitSpec {
   mlp: MlpSpec;
+  reveal: RevealMode;
 }
 
-export async function inferenceCircuit(mlp: MlpSpec): Promise<InferenceCircuitSpec> {
-  const name = inferenceCircuitName(mlp);
-  return { name, source: await writeInferenceCircuit(mlp), contractName: verifierContractName(name), mlp };
+/** One variant of an architecture's inference circuit (zkp/reveal.ts): public outputs by default. */
+export async function inferenceCircuit(mlp: MlpSpec, reveal: RevealMode = "public"): Promise<InferenceCircuitSpec> {
+  const name = variantCircuitName(mlp, reveal);
+  return { name, source: await writeInferenceCircuit(mlp, reveal), contractName: verifierContractName(name), mlp, reveal };
 }
 
 /** Builds an inference circuit and records the MLP spec it was generated for (checked when proving). */
@@ -37,9 +40,11 @@ export async function buildInference(spec: InferenceCircuitSpec, opts: BuildOpti
   return res;
 }
 
-/** CI circuits: ownership and the shipped Iris model's architecture; bench adds 64-32-10. */
+/** CI circuits: ownership and every reveal variant of the shipped Iris model's architecture; bench adds 64-32-10 (public). */
 export async function circuitSpecs(bench: boolean): Promise<CircuitSpec[]> {
-  const specs: CircuitSpec[] = [OWNERSHIP, await inferenceCircuit((await loadIrisModel()).spec)];
+  const iris = (await loadIrisModel()).spec;
+  const specs: CircuitSpec[] = [OWNERSHIP];
+  for (const mode of REVEAL_MODES) specs.push(await inferenceCircuit(iris, mode));
   if (bench) specs.push(await inferenceCircuit(BENCH_MLP_SPEC));
   return specs;
 }

@@ -1,21 +1,50 @@
-// Inference proofs: y = model(x) for the committed weights, with public [weightsCommitment, inputHash, y...].
+// Inference proofs: y = model(x) for the committed weights. Public signals per reveal mode (zkp/reveal.ts):
+// [weightsCommitment, inputCommitment, y... | outputCommitment | class].
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { circuitArtifacts } from "./artifacts.js";
-import { inputHash, weightsCommitment } from "./commitment.js";
-import { decodeSigned, encodeSigned } from "./field.js";
+import { weightsCommitment } from "./commitment.js";
+import { assertFieldElement, decodeSigned, encodeSigned } from "./field.js";
 import { groth16Calldata, prove, verify, type ProofBundle, type VerifierCalldata } from "./groth16.js";
-import { inferenceCircuitName, type MlpSpec } from "./mlp-spec.js";
+import type { MlpSpec } from "./mlp-spec.js";
 import { runQuantizedMlp, validateInput, validateQuantizedMlp, type QuantizedMlp } from "./mlp.js";
+import { argmaxClass, inputCommitment, outputCommitment, randomSalt, variantCircuitName, type RevealMode } from "./reveal.js";
 
 export class CircuitMismatchError extends Error {
   override name = "CircuitMismatchError";
 }
 
+/**
+ * What the prover keeps to open the proof's commitments later (never part of a proof file):
+ * the input commitment opens with (input, inputSalt), the output commitment with (outputs, outputSalt).
+ */
+export interface InferenceOpening {
+  input: bigint[];
+  inputSalt: bigint;
+  /** Signed, scale 2^fracBits: the model's outputs, whatever the reveal mode published of them. */
+  outputs: bigint[];
+  /** committed mode only. */
+  outputSalt?: bigint;
+}
+
 export interface InferenceProof extends ProofBundle {
-  /** Outputs as signed integers at scale 2^fracBits (publicSignals[2..] hold them as field elements). */
+  /** Public outputs as signed integers at scale 2^fracBits (publicSignals[2..]); empty unless reveal is public. */
   outputs: bigint[];
   circuit: string;
+  reveal: RevealMode;
+  /** argmax mode: the proven class (publicSignals[2]). */
+  predictedClass?: number;
+  opening: InferenceOpening;
+}
+
+export interface ProveInferenceOptions {
+  /** What the proof publishes of the outputs (default public). */
+  reveal?: RevealMode;
+  /** Salts are random field elements by default; pass them only to reproduce a commitment (tests, vectors). */
+  inputSalt?: bigint;
+  outputSalt?: bigint;
+  /** argmax mode: claim this class instead of the computed one (the witness then fails: for tests). */
+  claimedClass?: number;
 }
 
 export const SPEC_FILE = "mlp-spec.json";
@@ -27,8 +56,8 @@ export function builtSpec(circuit: string): MlpSpec {
   return JSON.parse(readFileSync(file, "utf8")) as MlpSpec;
 }
 
-function assertBuiltFor(spec: MlpSpec): string {
-  const circuit = inferenceCircuitName(spec);
+function assertBuiltFor(spec: MlpSpec, reveal: RevealMode): string {
+  const circuit = variantCircuitName(spec, reveal);
   const built = builtSpec(circuit);
   if (JSON.stringify(built) !== JSON.stringify(spec)) {
     throw new CircuitMismatchError(`${circuit} was built for ${JSON.stringify(built)}, model needs ${JSON.stringify(spec)}`);
@@ -36,8 +65,9 @@ function assertBuiltFor(spec: MlpSpec): string {
   return circuit;
 }
 
-export async function proveInference(model: QuantizedMlp, input: readonly bigint[]): Promise<InferenceProof> {
-  const circuit = assertBuiltFor(model.spec);
+export async function proveInference(model: QuantizedMlp, input: readonly bigint[], options: ProveInferenceOptions = {}): Promise<InferenceProof> {
+  const reveal = options.reveal ?? "public";
+  const circuit = assertBuiltFor(model.spec, reveal);
   // The reference fills in the public outputs; a circuit that disagreed with it could not
   // produce a witness. Inputs are passed unchecked so the witness error path stays real.
   const diagnose = (): void => {
@@ -50,18 +80,34 @@ export async function proveInference(model: QuantizedMlp, input: readonly bigint
   } catch {
     outputs = new Array<bigint>(model.spec.sizes.at(-1)!).fill(0n);
   }
+  const inputSalt = assertFieldElement("inputSalt", options.inputSalt ?? randomSalt());
+  const outputSalt = reveal === "committed" ? assertFieldElement("outputSalt", options.outputSalt ?? randomSalt()) : undefined;
   const signals: Record<string, string | string[] | string[][]> = {
     weightsCommitment: String(await safe(() => weightsCommitment(model))),
-    inputHash: String(await safe(() => inputHash(model.spec, input))),
-    y: outputs.map((v) => encodeSigned(v).toString()),
+    inputCommitment: String(await safe(() => inputCommitment(model.spec, input, inputSalt))),
+    inputSalt: String(inputSalt),
     x: input.map((v) => encodeSigned(v).toString()),
   };
+  if (reveal === "public") signals.y = outputs.map((v) => encodeSigned(v).toString());
+  if (outputSalt !== undefined) {
+    signals.outputCommitment = String(await outputCommitment(model.spec, outputs, outputSalt));
+    signals.outputSalt = String(outputSalt);
+  }
+  if (reveal === "argmax") signals.class = String(options.claimedClass ?? argmaxClass(outputs));
   model.layers.forEach((layer, l) => {
     signals[`w${l}`] = layer.weights.map((row) => row.map((w) => encodeSigned(w).toString()));
     signals[`b${l}`] = layer.biases.map((b) => encodeSigned(b).toString());
   });
   const bundle = await prove(circuit, signals, diagnose);
-  return { ...bundle, outputs: bundle.publicSignals.slice(2).map(decodeSigned), circuit };
+  const opening: InferenceOpening = { input: [...input], inputSalt, outputs, ...(outputSalt === undefined ? {} : { outputSalt }) };
+  return {
+    ...bundle,
+    outputs: reveal === "public" ? bundle.publicSignals.slice(2).map(decodeSigned) : [],
+    circuit,
+    reveal,
+    ...(reveal === "argmax" ? { predictedClass: Number(bundle.publicSignals[2]) } : {}),
+    opening,
+  };
 }
 
 /** Commitment/hash of out-of-range values cannot be packed; the witness then fails on the range check. */
@@ -73,6 +119,7 @@ async function safe(f: () => Promise<bigint>): Promise<bigint> {
   }
 }
 
+/** Off-chain check with the circuit's verification key (the circuit name says the reveal mode). */
 export function verifyInference(proof: ProofBundle & { circuit: string }): Promise<boolean> {
   return verify(proof.circuit, proof);
 }

@@ -10,6 +10,8 @@ import { getAddress, isAddress, type Address } from "viem";
 import { NodeError } from "../errors.js";
 import type { ChainClient } from "./client.js";
 import type { TxResult } from "./types.js";
+import { openingChecks, openingFile, type InferenceOpeningFile } from "./openings.js";
+import { isRevealMode, revealModeOf, variantIndex, variantSignalCount, type RevealMode } from "../../zkp/reveal-mode.js";
 
 export const PROOF_FORMAT = "modelvault-proof/1";
 const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -17,8 +19,10 @@ const FIELD_P = 2188824287183927522224640574525727508854836440041603434369820418
 export interface ProofFile {
   format: typeof PROOF_FORMAT;
   kind: "ownership" | "inference";
-  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3". */
+  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3", "inference_4_16_3_argmax". */
   circuit: string;
+  /** Inference: what the proof publishes of the output (= the circuit's variant; absent in files from before variants: public). */
+  reveal?: RevealMode;
   chainId: number;
   modelId: string;
   /** The version whose commitments it was made against. */
@@ -28,8 +32,10 @@ export interface ProofFile {
   /** Public signals in circuit order, decimal field elements. */
   publicSignals: string[];
   proof: Groth16Proof;
-  /** Inference: y as signed integers at scale 2^fracBits (decimal). */
+  /** Inference, public variant: y as signed integers at scale 2^fracBits (decimal). */
   outputs?: string[];
+  /** Inference, argmax variant: the proven class (= publicSignals[2]). */
+  predictedClass?: number;
   createdAt: string;
 }
 
@@ -45,6 +51,8 @@ export interface ProofVerdict {
   modelId: string;
   version: number;
   method: "off-chain" | "on-chain";
+  /** Inference: the variant it was checked as. */
+  reveal?: RevealMode;
   /** Ownership: the address the proof is bound to. */
   claimant?: Address;
   /** Ownership, on chain: whether the nonce was already used for an attestation. */
@@ -69,14 +77,16 @@ export function parseProofFile(text: string): ProofFile {
   if (typeof f !== "object" || f === null) bad("content is not an object");
   if (f.format !== PROOF_FORMAT) bad(`format is not ${PROOF_FORMAT}`);
   if (f.kind !== "ownership" && f.kind !== "inference") bad("kind is neither ownership nor inference");
-  if (typeof f.circuit !== "string" || !/^(ownership|inference(_[0-9]{1,4}){2,8})$/.test(f.circuit)) bad("circuit is not a circuit name");
+  if (typeof f.circuit !== "string" || !/^(ownership|inference(_[0-9]{1,4}){2,8}(_committed|_argmax)?)$/.test(f.circuit)) bad("circuit is not a circuit name");
   if ((f.kind === "ownership") !== (f.circuit === "ownership")) bad("circuit does not match its kind");
+  if (f.reveal !== undefined && (f.kind !== "inference" || !isRevealMode(f.reveal) || f.reveal !== revealModeOf(f.circuit!))) bad("reveal is not its circuit's variant");
   if (typeof f.modelId !== "string" || !/^[1-9][0-9]{0,76}$/.test(f.modelId)) bad("modelId is not a model id");
   if (!Number.isSafeInteger(f.version) || f.version! < 1) bad("version is not a version number");
   if (typeof f.prover !== "string" || !isAddress(f.prover)) bad("prover is not an address");
   const signals = f.publicSignals;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && decimal.test(s) && BigInt(s) < FIELD_P)) bad("publicSignals are not decimal field elements");
   if (f.kind === "ownership" ? signals!.length !== 5 : signals!.length < 3 || signals!.length > 64) bad("publicSignals have the wrong count");
+  if (f.kind === "inference" && revealModeOf(f.circuit!) !== "public" && signals!.length !== variantSignalCount(0, revealModeOf(f.circuit!))) bad("publicSignals have the wrong count");
   const p = f.proof as Groth16Proof | undefined;
   const point = (v: unknown, n: number) => Array.isArray(v) && v.length >= n && v.every((x) => typeof x === "string" && decimal.test(x));
   if (typeof p !== "object" || p === null || !point(p.pi_a, 2) || !point(p.pi_c, 2) || !Array.isArray(p.pi_b) || p.pi_b.length < 2 || !p.pi_b.every((row) => point(row, 2))) {
@@ -152,6 +162,8 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
 
 export interface ProveInferenceOptions {
   modelId: bigint;
+  /** What the proof publishes of the output (default public). */
+  reveal?: RevealMode;
   /** The decrypted model (safetensors file or directory): it must commit to the registered weights commitment. */
   weightsPath: string;
   /** The input as real numbers (quantized with the model's spec). */
@@ -162,6 +174,11 @@ export interface ProveInferenceOptions {
 
 /** An inference proof file y = model(x) for the model's current version's weights. */
 export async function proveInferenceFile(chain: ChainClient, options: ProveInferenceOptions): Promise<ProofFile> {
+  return (await proveInferenceWithOpening(chain, options)).file;
+}
+
+/** The proof file and, separately, the opening of its commitments (salts and private values). */
+export async function proveInferenceWithOpening(chain: ChainClient, options: ProveInferenceOptions): Promise<{ file: ProofFile; opening: InferenceOpeningFile }> {
   const { version, record } = await modelVersion(chain, options.modelId);
   const [{ loadMlp }, { weightsCommitment }, { quantizeInput }, { proveInference }] = await Promise.all([
     import("../../zkp/models.js"),
@@ -181,20 +198,24 @@ export async function proveInferenceFile(chain: ChainClient, options: ProveInfer
   } catch (error) {
     throw new ProofError("INPUT_INVALID", `the input does not fit the model's quantization: ${(error as Error).message}`);
   }
-  const proof = await proveInference(model, x);
-  return {
+  const reveal = options.reveal ?? "public";
+  const proof = await proveInference(model, x, { reveal });
+  const file: ProofFile = {
     format: PROOF_FORMAT,
     kind: "inference",
     circuit: proof.circuit,
+    reveal,
     chainId: chain.chainId,
     modelId: options.modelId.toString(),
     version,
     prover: getAddress(options.prover),
     publicSignals: proof.publicSignals.map(String),
     proof: proof.proof,
-    outputs: proof.outputs.map(String),
+    ...(reveal === "public" ? { outputs: proof.outputs.map(String) } : {}),
+    ...(proof.predictedClass === undefined ? {} : { predictedClass: proof.predictedClass }),
     createdAt: new Date().toISOString(),
   };
+  return { file, opening: openingFile(file, proof.opening) };
 }
 
 export interface VerifyProofOptions {
@@ -204,6 +225,8 @@ export interface VerifyProofOptions {
   onChain?: boolean;
   /** Ownership: require the proof to be bound to this address. */
   claimant?: Address;
+  /** Inference: also check that this opening opens the proof's commitments (node/chain/openings.ts). */
+  opening?: InferenceOpeningFile;
 }
 
 /** Checks a proof file against what the chain registered for `modelId` (and `version`). */
@@ -228,6 +251,11 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
   } else {
     check("weightsCommitmentRegistered", record.weightsCommitment !== 0n, `${at} registered no weights commitment`);
   }
+  const reveal = file.kind === "inference" ? (file.reveal ?? revealModeOf(file.circuit)) : undefined;
+  if (options.opening !== undefined) {
+    if (file.kind !== "inference") throw new ProofError("PROOF_FILE_INVALID", "an opening opens an inference proof, this one is ownership");
+    for (const [name, ok] of Object.entries(await openingChecks(file, options.opening))) check(name, ok, `the opening does not open the proof (${name})`);
+  }
   let nonceUsed: boolean | undefined;
   let proofHolds: boolean;
   if (options.onChain) {
@@ -239,7 +267,7 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
       proofHolds = await chain.publicClient.readContract({ address: verifier, abi: ownershipVerifierAbi, functionName: "verifyProof", args: [a, b, c, signals as unknown as readonly [bigint, bigint, bigint, bigint, bigint]] });
       nonceUsed = await contract.read.nonceUsed([options.modelId, signals[4]!]);
     } else {
-      proofHolds = await inferenceOnChain(chain, contract, options.modelId, file, signals, check);
+      proofHolds = await inferenceOnChain(chain, contract, options.modelId, reveal!, file, signals, check);
     }
   } else {
     const { verify } = await import("../../zkp/groth16.js");
@@ -258,24 +286,27 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
     modelId: options.modelId.toString(),
     version,
     method: options.onChain ? "on-chain" : "off-chain",
+    ...(reveal === undefined ? {} : { reveal }),
     ...(claimant === undefined ? {} : { claimant }),
     ...(nonceUsed === undefined ? {} : { nonceUsed }),
     checks,
   };
 }
 
-/** The model's inference verifier, set by its owner (ProofAttestations.setInferenceVerifier). */
+/** The model's inference verifier of the proof's variant, set by its owner (ProofAttestations.setInferenceVerifier). */
 async function inferenceOnChain(
   chain: ChainClient,
   contract: NonNullable<ChainClient["contracts"]["attestations"]>,
   modelId: bigint,
+  reveal: RevealMode,
   file: ProofFile,
   signals: bigint[],
   check: (name: string, ok: boolean, reason: string) => void,
 ): Promise<boolean> {
-  const [verifier, count] = await Promise.all([contract.read.inferenceVerifier([modelId]), contract.read.inferenceSignals([modelId])]);
-  if (/^0x0{40}$/.test(verifier)) throw new ProofError("NO_INFERENCE_VERIFIER", `model ${modelId} has no inference verifier set: its owner sets one with \`modelvault model verifier ${modelId}\``);
-  check("signalCount", BigInt(signals.length) === count, `the model's inference verifier takes ${count} public signals, the proof has ${signals.length}`);
+  const variant = variantIndex(reveal);
+  const [verifier, count] = await Promise.all([contract.read.inferenceVerifier([modelId, variant]), contract.read.inferenceSignals([modelId, variant])]);
+  if (/^0x0{40}$/.test(verifier)) throw new ProofError("NO_INFERENCE_VERIFIER", `model ${modelId} has no ${reveal} inference verifier set: its owner sets one with \`modelvault model verifier ${modelId} --architecture ${file.circuit}\``);
+  check("signalCount", BigInt(signals.length) === count, `the model's ${reveal} inference verifier takes ${count} public signals, the proof has ${signals.length}`);
   if (BigInt(signals.length) !== count) return false;
   const [{ groth16VerifierAbi }, { groth16Calldata }] = await Promise.all([import("../../zkp/verifier-abi.js"), import("../../zkp/groth16.js")]);
   const [a, b, c] = groth16Calldata({ proof: file.proof, publicSignals: signals });

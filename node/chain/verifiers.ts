@@ -5,8 +5,11 @@
  * (ProofAttestations.setInferenceVerifier), read back, and inference proofs attested through it.
  *
  * An architecture is named like its circuit (zkp/mlp-spec.ts inferenceCircuitName):
- * "inference_4_16_3" for the layer widths 4, 16, 3; "4-16-3" is accepted as a shorthand. Its
- * verifier takes 2 + outputs public signals ([weightsCommitment, inputHash, y...]).
+ * "inference_4_16_3" for the layer widths 4, 16, 3; "4-16-3" is accepted as a shorthand. Each
+ * has one verifier per reveal variant (zkp/reveal-mode.ts), named with the variant's suffix
+ * ("inference_4_16_3_argmax"; none for public) and set per model and variant: the public one
+ * takes 2 + outputs public signals ([weightsCommitment, inputCommitment, y...]), the committed
+ * and argmax ones 3.
  */
 import { encodeAbiParameters, getAddress, isAddress, isAddressEqual, keccak256, toFunctionSelector, type Address, type Hex } from "viem";
 import { NodeError } from "../errors.js";
@@ -14,6 +17,7 @@ import type { ChainClient } from "./client.js";
 import { ownedModel, send, modelOrRefuse, type SentTx } from "./owner-actions.js";
 import type { ProofFile } from "./proofs.js";
 import type { TxResult } from "./types.js";
+import { architectureOfCircuit, revealModeOf, variantIndex, withReveal, type RevealMode } from "../../zkp/reveal-mode.js";
 
 export type VerifierErrorCode =
   | "INVALID_ARCHITECTURE"
@@ -36,23 +40,33 @@ export class VerifierError extends NodeError {
   }
 }
 
-export const ARCHITECTURE_PATTERN = /^inference(_[1-9][0-9]{0,3}){2,8}$/;
+/** An architecture, or one of its variants ("inference_4_16_3_committed"). */
+export const ARCHITECTURE_PATTERN = /^inference(_[1-9][0-9]{0,3}){2,8}(_committed|_argmax)?$/;
 /** ProofAttestations' bounds on an inference verifier's public-signal count. */
 const MIN_SIGNALS = 3;
 const MAX_SIGNALS = 64;
 
-/** "inference_4_16_3" or "4-16-3" -> "inference_4_16_3"; INVALID_ARCHITECTURE otherwise. */
-export function architectureId(text: string): string {
+/**
+ * "inference_4_16_3" or "4-16-3" -> "inference_4_16_3"; with `reveal`, that variant's name
+ * ("inference_4_16_3_argmax"). A name with a variant suffix is taken as is, and must agree with
+ * `reveal` when both are given. INVALID_ARCHITECTURE otherwise.
+ */
+export function architectureId(text: string, reveal?: RevealMode): string {
   const id = /^[1-9][0-9]{0,3}(-[1-9][0-9]{0,3}){1,7}$/.test(text) ? `inference_${text.split("-").join("_")}` : text;
   if (!ARCHITECTURE_PATTERN.test(id)) {
-    throw new VerifierError("INVALID_ARCHITECTURE", `an architecture is named by its layer widths, e.g. inference_4_16_3 or 4-16-3; got ${JSON.stringify(text.slice(0, 80))}`);
+    throw new VerifierError("INVALID_ARCHITECTURE", `an architecture is named by its layer widths, e.g. inference_4_16_3 or 4-16-3 (a variant: inference_4_16_3_argmax); got ${JSON.stringify(text.slice(0, 80))}`);
   }
-  return id;
+  if (reveal === undefined) return id;
+  if (architectureOfCircuit(id) !== id && revealModeOf(id) !== reveal) {
+    throw new VerifierError("INVALID_ARCHITECTURE", `${id} is the ${revealModeOf(id)} variant, not ${reveal}`);
+  }
+  return withReveal(architectureOfCircuit(id), reveal);
 }
 
-/** Public signals of an architecture's verifier: weights commitment, input hash and one per output. */
+/** Public signals of a variant's verifier: weights commitment, input commitment, then one per output (public) or one. */
 export function signalsOf(architecture: string): number {
-  return 2 + Number(architectureId(architecture).split("_").at(-1));
+  const id = architectureId(architecture);
+  return revealModeOf(id) === "public" ? 2 + Number(id.split("_").at(-1)) : 3;
 }
 
 /** Selector of verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[K]). */
@@ -95,6 +109,8 @@ export async function verifierSignalsAt(chain: ChainClient, address: Address): P
 
 export interface InferenceVerifierView {
   modelId: string;
+  /** The variant this verifier is set for. */
+  reveal: RevealMode;
   /** null when none is set. */
   verifier: Address | null;
   /** Its public-signal count (0 when none is set). */
@@ -103,18 +119,27 @@ export interface InferenceVerifierView {
   architecture: string | null;
 }
 
-/** The model's inference verifier as ProofAttestations records it. */
-export async function inferenceVerifierOf(chain: ChainClient, modelId: bigint): Promise<InferenceVerifierView> {
-  const contract = attestationsOf(chain);
-  await modelOrRefuse(chain, modelId);
-  const [verifier, signals] = await Promise.all([contract.read.inferenceVerifier([modelId]), contract.read.inferenceSignals([modelId])]);
-  const set = !/^0x0{40}$/.test(verifier);
-  const architecture = set ? (Object.entries(deployedInferenceVerifiers(chain)).find(([, at]) => isAddressEqual(at, verifier))?.[0] ?? null) : null;
-  return { modelId: modelId.toString(), verifier: set ? getAddress(verifier) : null, signals: Number(signals), architecture };
+/** The deployment's architecture (variant name) at `address`, if it is one of them. */
+function deployedNameAt(chain: ChainClient, address: Address): string | null {
+  return Object.entries(deployedInferenceVerifiers(chain)).find(([, at]) => isAddressEqual(at, address))?.[0] ?? null;
 }
 
-/** Which verifier to set: one of the deployment's architectures, or any verifier contract. */
-export type VerifierTarget = { architecture: string } | { address: Address };
+/** The model's inference verifier for one variant (default public) as ProofAttestations records it. */
+export async function inferenceVerifierOf(chain: ChainClient, modelId: bigint, reveal: RevealMode = "public"): Promise<InferenceVerifierView> {
+  const contract = attestationsOf(chain);
+  await modelOrRefuse(chain, modelId);
+  const variant = variantIndex(reveal);
+  const [verifier, signals] = await Promise.all([contract.read.inferenceVerifier([modelId, variant]), contract.read.inferenceSignals([modelId, variant])]);
+  const set = !/^0x0{40}$/.test(verifier);
+  return { modelId: modelId.toString(), reveal, verifier: set ? getAddress(verifier) : null, signals: Number(signals), architecture: set ? deployedNameAt(chain, verifier) : null };
+}
+
+/**
+ * Which verifier to set: one of the deployment's architectures (its name says the variant), or
+ * any verifier contract for `reveal` (default: the variant the deployment records for that
+ * address, else public).
+ */
+export type VerifierTarget = { architecture: string } | { address: Address; reveal?: RevealMode };
 
 export interface SetVerifierResult extends InferenceVerifierView {
   previous: InferenceVerifierView;
@@ -123,7 +148,7 @@ export interface SetVerifierResult extends InferenceVerifierView {
 }
 
 /** Resolves a target to an address with its signal count, checking the code there. */
-export async function resolveVerifier(chain: ChainClient, target: VerifierTarget): Promise<{ address: Address; signals: number; architecture: string | null }> {
+export async function resolveVerifier(chain: ChainClient, target: VerifierTarget): Promise<{ address: Address; signals: number; architecture: string | null; reveal: RevealMode }> {
   if ("architecture" in target) {
     const id = architectureId(target.architecture);
     const deployed = deployedInferenceVerifiers(chain);
@@ -134,40 +159,49 @@ export async function resolveVerifier(chain: ChainClient, target: VerifierTarget
     }
     const signals = await verifierSignalsAt(chain, address);
     if (signals !== signalsOf(id)) throw new VerifierError("NOT_AN_INFERENCE_VERIFIER", `the verifier recorded for ${id} at ${address} takes ${signals} public signals, ${id} needs ${signalsOf(id)}: the deployment record is stale`);
-    return { address, signals, architecture: id };
+    return { address, signals, architecture: id, reveal: revealModeOf(id) };
   }
   if (!isAddress(target.address)) throw new VerifierError("NO_CONTRACT_CODE", `${String(target.address)} is not an address`);
   const address = getAddress(target.address);
   const signals = await verifierSignalsAt(chain, address);
-  const architecture = Object.entries(deployedInferenceVerifiers(chain)).find(([, at]) => isAddressEqual(at, address))?.[0] ?? null;
-  return { address, signals, architecture };
+  const architecture = deployedNameAt(chain, address);
+  const reveal = target.reveal ?? (architecture === null ? "public" : revealModeOf(architecture));
+  if (reveal !== "public" && signals !== 3) throw new VerifierError("SIGNAL_COUNT_MISMATCH", `a ${reveal} verifier takes 3 public signals, the contract at ${address} takes ${signals}`);
+  return { address, signals, architecture, reveal };
 }
 
 /**
- * Owner: sets the model's inference verifier (ProofAttestations.setInferenceVerifier) from the
- * client's account. Refuses (NOT_OWNER, UNKNOWN_MODEL, UNKNOWN_ARCHITECTURE, NO_CONTRACT_CODE,
- * NOT_AN_INFERENCE_VERIFIER) before sending; sends nothing when it is already set so.
+ * Owner: sets the model's inference verifier of the target's variant
+ * (ProofAttestations.setInferenceVerifier) from the client's account. Refuses (NOT_OWNER,
+ * UNKNOWN_MODEL, UNKNOWN_ARCHITECTURE, NO_CONTRACT_CODE, NOT_AN_INFERENCE_VERIFIER,
+ * SIGNAL_COUNT_MISMATCH) before sending; sends nothing when it is already set so.
  */
 export async function setInferenceVerifier(chain: ChainClient, modelId: bigint, target: VerifierTarget): Promise<SetVerifierResult> {
   attestationsOf(chain);
   await ownedModel(chain, modelId, { allowRetired: true });
-  const { address, signals, architecture } = await resolveVerifier(chain, target);
-  const previous = await inferenceVerifierOf(chain, modelId);
-  const view = { modelId: modelId.toString(), verifier: address, signals, architecture };
+  const { address, signals, architecture, reveal } = await resolveVerifier(chain, target);
+  const previous = await inferenceVerifierOf(chain, modelId, reveal);
+  const view = { modelId: modelId.toString(), reveal, verifier: address, signals, architecture };
   if (previous.verifier !== null && isAddressEqual(previous.verifier, address) && previous.signals === signals) return { ...view, previous, tx: null };
-  const sent = await send(chain, "attestations", "setInferenceVerifier", [modelId, address, BigInt(signals)], { modelId });
+  const sent = await send(chain, "attestations", "setInferenceVerifier", [modelId, variantIndex(reveal), address, BigInt(signals)], { modelId });
   const { receipt: _receipt, ...tx } = sent;
   return { ...view, previous, tx };
 }
 
-/** keccak256(abi.encode(modelId, pubSignals)): ProofAttestations' id of an inference attestation. */
-export function inferenceAttestationId(modelId: bigint, signals: readonly bigint[]): Hex {
-  return keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "uint256[]" }], [modelId, signals]));
+/** keccak256(abi.encode(modelId, variant, pubSignals)): ProofAttestations' id of an inference attestation. */
+export function inferenceAttestationId(modelId: bigint, signals: readonly bigint[], reveal: RevealMode = "public"): Hex {
+  return keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "uint8" }, { type: "uint256[]" }], [modelId, variantIndex(reveal), signals]));
+}
+
+/** The variant of an inference proof file: its `reveal`, or for files written before variants, its circuit's. */
+export function revealOfFile(file: ProofFile): RevealMode {
+  return file.reveal ?? revealModeOf(file.circuit);
 }
 
 export interface InferenceAttestation extends TxResult {
   attestationId: Hex;
   modelId: string;
+  reveal: RevealMode;
   version: number;
   prover: Address;
   verifier: Address;
@@ -184,15 +218,16 @@ export async function attestInferenceFile(chain: ChainClient, file: ProofFile): 
   const contract = attestationsOf(chain);
   const modelId = BigInt(file.modelId);
   const state = await modelOrRefuse(chain, modelId);
-  const current = await inferenceVerifierOf(chain, modelId);
-  if (current.verifier === null) throw new VerifierError("NO_INFERENCE_VERIFIER", `model ${modelId} has no inference verifier set: its owner sets one with \`modelvault model verifier ${modelId} --architecture ${file.circuit}\``);
+  const reveal = revealOfFile(file);
+  const current = await inferenceVerifierOf(chain, modelId, reveal);
+  if (current.verifier === null) throw new VerifierError("NO_INFERENCE_VERIFIER", `model ${modelId} has no ${reveal} inference verifier set: its owner sets one with \`modelvault model verifier ${modelId} --architecture ${file.circuit}\``);
   const signals = file.publicSignals.map(BigInt);
-  if (signals.length !== current.signals) throw new VerifierError("SIGNAL_COUNT_MISMATCH", `model ${modelId}'s inference verifier takes ${current.signals} public signals, the proof has ${signals.length}`);
+  if (signals.length !== current.signals) throw new VerifierError("SIGNAL_COUNT_MISMATCH", `model ${modelId}'s ${reveal} inference verifier takes ${current.signals} public signals, the proof has ${signals.length}`);
   const record = await chain.version(modelId, state.version);
   if (record === null || signals[0] !== record.weightsCommitment) {
     throw new VerifierError("WEIGHTS_MISMATCH", `the proof's weights commitment is not model ${modelId}'s current version ${state.version}'s${file.version === state.version ? "" : ` (the proof was made for version ${file.version})`}`);
   }
-  const attestationId = inferenceAttestationId(modelId, signals);
+  const attestationId = inferenceAttestationId(modelId, signals, reveal);
   const earlier = await contract.read.inferenceAttested([attestationId]);
   if (earlier !== 0) throw new VerifierError("ALREADY_ATTESTED", `this inference of model ${modelId} is already attested (version ${earlier}, attestation ${attestationId})`);
   const [{ groth16VerifierAbi }, { groth16Calldata }] = await Promise.all([import("../../zkp/verifier-abi.js"), import("../../zkp/groth16.js")]);
@@ -201,6 +236,6 @@ export async function attestInferenceFile(chain: ChainClient, file: ProofFile): 
     .readContract({ address: current.verifier, abi: groth16VerifierAbi(signals.length), functionName: "verifyProof", args: [a, b, c, signals] as never })
     .catch(() => false);
   if (!holds) throw new VerifierError("PROOF_INVALID", `the proof is invalid: model ${modelId}'s inference verifier ${current.verifier} refuses it`);
-  const sent = await send(chain, "attestations", "attestInference", [modelId, a, b, c, signals], { modelId });
-  return { txHash: sent.txHash, blockNumber: sent.blockNumber, attestationId, modelId: file.modelId, version: state.version, prover: chain.address!, verifier: current.verifier };
+  const sent = await send(chain, "attestations", "attestInference", [modelId, variantIndex(reveal), a, b, c, signals], { modelId });
+  return { txHash: sent.txHash, blockNumber: sent.blockNumber, attestationId, modelId: file.modelId, reveal, version: state.version, prover: chain.address!, verifier: current.verifier };
 }

@@ -24,6 +24,8 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .requiredOption("--weights <path>", "the decrypted model: safetensors file or directory (must commit to the registered weights commitment)")
     .requiredOption("-o, --output <file>", "where to write the proof file (JSON, docs/ZK.md)")
     .option("--claimant <address>", "the prover recorded in the file (default: this node's address)")
+    .option("--reveal <mode>", "what the proof publishes of the output: public (y), committed (a salted commitment to y), argmax (the predicted class only); the input is always hidden behind a salted commitment", "public")
+    .option("--opening <file>", "also write the salts and private values that open the proof's commitments (required with --reveal committed); keep it private")
     .option("--force", FORCE_HELP)
     .action(async (modelId, options) => (await proofCommands()).proveInferenceCommand(modelId, options, io));
 
@@ -33,6 +35,7 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .option("--version <n>", "the version whose commitments to check against (default: the current one)")
     .option("--on-chain", "verify through the deployed verifier contracts (eth_call, no transaction) instead of the local verification key")
     .option("--claimant <address>", "ownership: also require the proof to be bound to this address")
+    .option("--opening <file>", "inference: also check that this opening (from prove inference --opening) opens the proof's commitments, and show its values")
     .action(async (file, options) => (await proofCommands()).verifyCommand(file, options, io));
 
   const attest = root.command("attest").description("record a proof on chain (ProofAttestations), from this node's account");
@@ -54,6 +57,7 @@ function registerVerifierCommands(attest: Command, model: Command, io: CliIo): v
     .description("owner: set the model's inference verifier (ProofAttestations.setInferenceVerifier); without options, show it (reads the chain only)")
     .option("--architecture <name>", "the deployment's verifier of this architecture: its circuit name, e.g. inference_4_16_3 (or 4-16-3)")
     .option("--address <address>", "a deployed verifier contract (its public-signal count is read from its code)")
+    .option("--reveal <mode>", "the variant to show or set: public, committed or argmax (default: the architecture name's, else public)")
     .option("--password-file <file>", PASSWORD_HELP)
     .action(async (modelId, options) => (await proofCommands()).modelVerifierCommand(modelId, options, io));
 }

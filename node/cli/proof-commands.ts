@@ -7,7 +7,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { getAddress, isAddress, type Address } from "viem";
 import { connectChain, type ChainClient } from "../chain/index.js";
-import { attestOwnershipFile, parseProofFile, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
+import { attestOwnershipFile, parseProofFile, proveInferenceWithOpening, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
+import { REVEAL_MODES, isRevealMode, type RevealMode } from "../../zkp/reveal-mode.js";
+import { parseOpeningFile } from "../chain/openings.js";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { ConfigError, NodeError } from "../errors.js";
 import type { InferenceVerifierView, VerifierTarget } from "../chain/verifiers.js";
@@ -58,14 +60,16 @@ async function nodeAddress(options: ChainCliOptions, io: CliIo): Promise<Address
   return getAddress(address);
 }
 
-async function readProofFile(path: string): Promise<ProofFile> {
-  let text: string;
+async function readText(path: string, what: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the proof file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new UsageError(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
-  return parseProofFile(text);
+}
+
+async function readProofFile(path: string): Promise<ProofFile> {
+  return parseProofFile(await readText(path, "proof"));
 }
 
 /** Commands that prove or verify end snarkjs' worker threads, so the process can exit. */
@@ -123,7 +127,14 @@ export interface ProveInferenceCliOptions extends ChainCliOptions {
   weights: string;
   claimant?: string;
   output: string;
+  reveal?: string;
+  opening?: string;
   force?: boolean;
+}
+
+function revealOption(text: string | undefined): RevealMode | undefined {
+  if (text === undefined || isRevealMode(text)) return text;
+  throw new UsageError(`--reveal must be one of ${REVEAL_MODES.join(", ")}, got ${JSON.stringify(text.slice(0, 40))}`);
 }
 
 export async function proveInferenceCommand(modelIdText: string, options: ProveInferenceCliOptions, io: CliIo): Promise<void> {
@@ -137,18 +148,36 @@ export async function proveInferenceCommand(modelIdText: string, options: ProveI
   if (!Array.isArray(input) || input.length === 0 || !input.every((v) => typeof v === "number" && Number.isFinite(v))) {
     throw new UsageError("--input must be a JSON array of numbers, e.g. [5.1,3.5,1.4,0.2]");
   }
+  const reveal = revealOption(options.reveal) ?? "public";
+  // Without its salt a committed output can never be opened to anyone: refuse rather than lose it.
+  if (reveal === "committed" && options.opening === undefined) throw new UsageError("--reveal committed needs --opening FILE: the output commitment opens only with the salt written there");
   const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => "0x0000000000000000000000000000000000000000" as Address) : addressOf("--claimant", options.claimant);
   await checkFileOutput(options.output, options);
+  if (options.opening !== undefined) await checkFileOutput(options.opening, options);
   const chain = await chainFor(options, io, false);
   try {
-    const file = await withCurve(() => proveInferenceFile(chain, { modelId, weightsPath: options.weights, input: input as number[], prover }));
+    const { file, opening } = await withCurve(() => proveInferenceWithOpening(chain, { modelId, weightsPath: options.weights, input: input as number[], prover, reveal }));
     await writeFile(options.output, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
-    const summary = { output: options.output, kind: file.kind, circuit: file.circuit, modelId: file.modelId, version: file.version, outputs: file.outputs! };
+    if (options.opening !== undefined) await writeFile(options.opening, `${JSON.stringify(opening, null, 2)}\n`, { mode: 0o600 });
+    const summary = {
+      output: options.output,
+      ...(options.opening === undefined ? {} : { opening: options.opening }),
+      kind: file.kind,
+      circuit: file.circuit,
+      reveal,
+      modelId: file.modelId,
+      version: file.version,
+      ...(file.outputs === undefined ? {} : { outputs: file.outputs }),
+      ...(file.predictedClass === undefined ? {} : { predictedClass: file.predictedClass }),
+    };
     if (options.json) return printJson(io, summary);
+    const revealed: [string, string] =
+      reveal === "public" ? ["outputs", file.outputs!.join(", ")] : reveal === "argmax" ? ["class", String(file.predictedClass)] : ["outputs", `committed (${file.publicSignals[2]})`];
     printLines(io, [
       ["proof", options.output],
       ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
-      ["outputs", file.outputs!.join(", ")],
+      revealed,
+      ...(options.opening === undefined ? [] : [["opening", `${options.opening} (private: salts and values)`] as [string, string]]),
     ]);
   } finally {
     await chain.close();
@@ -160,6 +189,7 @@ export interface VerifyCliOptions extends ChainCliOptions {
   version?: string;
   onChain?: boolean;
   claimant?: string;
+  opening?: string;
 }
 
 export async function verifyCommand(path: string, options: VerifyCliOptions, io: CliIo): Promise<void> {
@@ -167,6 +197,7 @@ export async function verifyCommand(path: string, options: VerifyCliOptions, io:
   if (options.version !== undefined && !/^[1-9][0-9]{0,4}$/.test(options.version)) throw new UsageError("--version must be a version number");
   const claimant = options.claimant === undefined ? undefined : addressOf("--claimant", options.claimant);
   const file = await readProofFile(path);
+  const opening = options.opening === undefined ? undefined : parseOpeningFile(await readText(options.opening, "opening"));
   const chain = await chainFor(options, io, false);
   let verdict: ProofVerdict;
   try {
@@ -176,19 +207,23 @@ export async function verifyCommand(path: string, options: VerifyCliOptions, io:
         ...(options.version === undefined ? {} : { version: Number(options.version) }),
         ...(options.onChain ? { onChain: true } : {}),
         ...(claimant === undefined ? {} : { claimant }),
+        ...(opening === undefined ? {} : { opening }),
       }),
     );
   } finally {
     await chain.close();
   }
-  if (options.json) printJson(io, verdict);
+  const openedValues = opening !== undefined && verdict.valid ? { input: opening.input, outputs: opening.outputs } : undefined;
+  const opened = openedValues === undefined ? {} : { opened: openedValues };
+  if (options.json) printJson(io, { ...verdict, ...opened });
   else {
     printLines(io, [
-      ["proof", `${verdict.valid ? "VALID" : "INVALID"} ${verdict.kind} proof, ${verdict.method}`],
+      ["proof", `${verdict.valid ? "VALID" : "INVALID"} ${verdict.kind} proof${verdict.reveal === undefined ? "" : ` (${verdict.reveal} output)`}, ${verdict.method}`],
       ["model", `${verdict.modelId} version ${verdict.version}`],
       ...(verdict.claimant === undefined ? [] : [["bound to", verdict.claimant] as [string, string]]),
       ...(verdict.nonceUsed === undefined ? [] : [["nonce", verdict.nonceUsed ? "already attested" : "unused"] as [string, string]]),
       ["checks", Object.entries(verdict.checks).map(([name, ok]) => `${name} ${ok ? "ok" : "FAILED"}`).join(", ")],
+      ...(openedValues === undefined ? [] : [["opened", `input [${openedValues.input.join(", ")}], outputs [${openedValues.outputs.join(", ")}]`] as [string, string]]),
     ]);
   }
   if (!verdict.valid) throw new ProofInvalidError(verdict.reason ?? "unknown");
@@ -227,26 +262,28 @@ async function asValueRefusal<T>(work: () => Promise<T>): Promise<T> {
 export interface ModelVerifierCliOptions extends ChainCliOptions {
   architecture?: string;
   address?: string;
+  reveal?: string;
 }
 
-const verifierJson = (view: InferenceVerifierView) => ({ verifier: view.verifier, signals: view.signals, architecture: view.architecture });
+const verifierJson = (view: InferenceVerifierView) => ({ reveal: view.reveal, verifier: view.verifier, signals: view.signals, architecture: view.architecture });
 
 /** `model verifier ID`: show the model's inference verifier; with --architecture or --address, set it (owner). */
 export async function modelVerifierCommand(modelIdText: string, options: ModelVerifierCliOptions, io: CliIo): Promise<void> {
   const modelId = modelIdOf(modelIdText);
   if (options.architecture !== undefined && options.address !== undefined) throw new UsageError("--architecture and --address exclude each other: name the verifier one way");
+  const reveal = revealOption(options.reveal);
   const { architectureId, inferenceVerifierOf, setInferenceVerifier } = await import("../chain/verifiers.js");
   let target: VerifierTarget | undefined;
-  if (options.architecture !== undefined) target = { architecture: await asValueRefusal(async () => architectureId(options.architecture!)) };
-  if (options.address !== undefined) target = { address: addressOf("--address", options.address) };
+  if (options.architecture !== undefined) target = { architecture: await asValueRefusal(async () => architectureId(options.architecture!, reveal)) };
+  if (options.address !== undefined) target = { address: addressOf("--address", options.address), ...(reveal === undefined ? {} : { reveal }) };
   if (target === undefined) {
     const chain = await chainFor(options, io, false);
     try {
-      const view = await asValueRefusal(() => inferenceVerifierOf(chain, modelId));
+      const view = await asValueRefusal(() => inferenceVerifierOf(chain, modelId, reveal));
       if (options.json) return printJson(io, { modelId: view.modelId, ...verifierJson(view) });
       printLines(io, [
         ["model", view.modelId],
-        ["verifier", view.verifier === null ? `none (the owner sets one with \`modelvault model verifier ${view.modelId} --architecture NAME\`)` : `${view.verifier} (${view.signals} public signals${view.architecture === null ? "" : `, ${view.architecture}`})`],
+        ["verifier", view.verifier === null ? `none for ${view.reveal} outputs (the owner sets one with \`modelvault model verifier ${view.modelId} --architecture NAME\`)` : `${view.verifier} (${view.reveal} outputs, ${view.signals} public signals${view.architecture === null ? "" : `, ${view.architecture}`})`],
       ]);
     } finally {
       await chain.close();
@@ -268,7 +305,7 @@ export async function modelVerifierCommand(modelIdText: string, options: ModelVe
     }
     printLines(io, [
       ["model", result.modelId],
-      ["verifier", `${result.verifier} (${result.signals} public signals${result.architecture === null ? "" : `, ${result.architecture}`})`],
+      ["verifier", `${result.verifier} (${result.reveal} outputs, ${result.signals} public signals${result.architecture === null ? "" : `, ${result.architecture}`})`],
       ["tx", result.tx?.txHash ?? "none (the model already has this verifier)"],
     ]);
   } finally {
@@ -286,7 +323,7 @@ export async function attestInferenceCommand(path: string, options: ChainCliOpti
     const summary = { ...result, blockNumber: Number(result.blockNumber) };
     if (options.json) return printJson(io, summary);
     printLines(io, [
-      ["attested", `inference of model ${result.modelId} version ${result.version} (${result.attestationId})`],
+      ["attested", `inference of model ${result.modelId} version ${result.version}, ${result.reveal} outputs (${result.attestationId})`],
       ["verifier", result.verifier],
       ["tx", `${result.txHash} (block ${result.blockNumber})`],
     ]);

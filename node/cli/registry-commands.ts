@@ -171,7 +171,7 @@ function printInfo(io: CliIo, info: ModelInfo, name: string | null): void {
   if (!info.attestationsDeployed) return void out("attestations: no ProofAttestations contract in this deployment");
   if (info.attestations.length === 0) return void out("attestations: none");
   out("attestations");
-  for (const a of info.attestations) out(`  ${a.kind}${a.version === null ? "" : ` v${a.version}`}${a.account === null ? "" : ` by ${a.account}`}  block ${a.blockNumber}  ${a.txHash}`);
+  for (const a of info.attestations) out(`  ${a.kind}${a.reveal === null ? "" : ` (${a.reveal} output)`}${a.version === null ? "" : ` v${a.version}`}${a.account === null ? "" : ` by ${a.account}`}  block ${a.blockNumber}  ${a.txHash}`);
 }
 
 /** One history event as JSON. */

@@ -40,10 +40,18 @@ describe("ProofAttestations", function () {
     await a.revertWithCustomErrorWithArgs(att.write.attestOwnership([f.modelId, P2, P22, P2, [1234n, 5678n, BigInt(owner), 2n, 1n]], as), att,
       "ModelIdMismatch", [f.modelId, 2n]);
     await a.revertWithCustomError(att.write.attestOwnership([f.modelId, P2, P22, P2, ok], as), att, "InvalidProof");
-    await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NoInferenceVerifier", [f.modelId]);
-    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, f.vault.address, 3n], { account: f.other.account }), att,
+    await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 0, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NoInferenceVerifier", [f.modelId]);
+    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 0, f.vault.address, 3n], { account: f.other.account }), att,
       "NotModelOwner", [f.modelId, getAddress(f.other.account.address)]);
-    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, f.vault.address, 2n], as), att, "InvalidSignalCount", [2n]);
+    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 0, f.vault.address, 2n], as), att, "InvalidSignalCount", [2n]);
+    // Variants: committed (1) and argmax (2) take exactly 3 signals; there is no variant 3.
+    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 1, f.vault.address, 4n], as), att, "InvalidSignalCount", [4n]);
+    await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 3, f.vault.address, 3n], as), att, "UnknownVariant", [3]);
+    await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 3, P2, P22, P2, [1234n, 1n, 2n]], as), att, "UnknownVariant", [3]);
+    await att.write.setInferenceVerifier([f.modelId, 2, f.vault.address, 3n], as);
+    assert.equal(await att.read.inferenceVerifier([f.modelId, 2]), getAddress(f.vault.address));
+    assert.equal(await att.read.inferenceVerifier([f.modelId, 0]), "0x0000000000000000000000000000000000000000", "set per variant");
+    await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 0, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NoInferenceVerifier", [f.modelId]);
   });
 
   it("records a real ownership proof once and rejects its replay", async function () {

@@ -1,7 +1,7 @@
 // Inference verifiers: the deploy suite deploys and records one per built inference circuit,
 // `model verifier ID` shows and (owner) sets it, then an inference proof made by `prove inference`
 // verifies with `verify --on-chain` and is recorded with `attest inference`. One inference proof
-// in the whole file (proving costs seconds).
+// in the whole file per reveal variant (proving costs seconds).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -31,17 +31,22 @@ describe("inference verifiers in the deployment record (in-process Hardhat EVM)"
   this.timeout(120_000);
 
   it("the deploy suite deploys the verifier of each built inference circuit and records it by architecture", async () => {
-    assert.deepEqual(builtInferenceVerifiers(), [{ architecture: IRIS, contractName: "InferenceVerifier_4_16_3" }]);
+    // One verifier per reveal variant of the architecture (zkp/reveal-mode.ts).
+    assert.deepEqual(builtInferenceVerifiers(), [
+      { architecture: IRIS, contractName: "InferenceVerifier_4_16_3" },
+      { architecture: `${IRIS}_argmax`, contractName: "InferenceVerifier_4_16_3_argmax" },
+      { architecture: `${IRIS}_committed`, contractName: "InferenceVerifier_4_16_3_committed" },
+    ]);
     const connection = await network.create();
     try {
       const publicClient = await connection.viem.getPublicClient();
       const [deployer] = await connection.viem.getWalletClients();
       const deployment = await deploySuite(deployer!, publicClient);
-      assert.deepEqual(Object.keys(deployment.inferenceVerifiers), [IRIS]);
+      assert.deepEqual(Object.keys(deployment.inferenceVerifiers), [IRIS, `${IRIS}_argmax`, `${IRIS}_committed`]);
       const at = deployment.inferenceVerifiers[IRIS]!;
       assert.notEqual(await publicClient.getCode({ address: at }), undefined);
       // The node accepts the record as is, and records written before verifiers stay valid.
-      assert.deepEqual(parseDeployment(JSON.parse(JSON.stringify(deployment))).inferenceVerifiers, { [IRIS]: at });
+      assert.deepEqual(parseDeployment(JSON.parse(JSON.stringify(deployment))).inferenceVerifiers, deployment.inferenceVerifiers);
       const { inferenceVerifiers: _, ...old } = deployment;
       assert.equal(parseDeployment(JSON.parse(JSON.stringify(old))).inferenceVerifiers, undefined);
       assert.throws(() => parseDeployment({ ...deployment, inferenceVerifiers: { iris: at } }), /inferenceVerifiers\.iris: not an architecture id/);
@@ -124,7 +129,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
   it("model verifier ID shows none before the owner sets one, without a keystore", async () => {
     const shown = await cli(["model", "verifier", modelId.toString(), "--data-dir", join(dir, "nobody"), ...chainArgs, "--json"]);
     assert.equal(shown.code, 0, shown.io.err);
-    assert.deepEqual(shown.json(), { modelId: modelId.toString(), verifier: null, signals: 0, architecture: null });
+    assert.deepEqual(shown.json(), { modelId: modelId.toString(), reveal: "public", verifier: null, signals: 0, architecture: null });
     const unknown = await cli(["model", "verifier", "999", "--data-dir", join(dir, "nobody"), ...chainArgs, "--json"]);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.error().code, "UNKNOWN_MODEL");
@@ -155,7 +160,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(both.code, 2);
 
     const attestations = reader.contracts.attestations!;
-    assert.equal(await attestations.read.inferenceSignals([modelId]), 0n, "nothing was set");
+    assert.equal(await attestations.read.inferenceSignals([modelId, 0]), 0n, "nothing was set");
   });
 
   it("the owner sets the architecture's verifier (shorthand 4-16-3); setting it again sends nothing", async () => {
@@ -167,8 +172,8 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(answer.architecture, IRIS);
     assert.equal(answer.changed, true);
     assert.match(String(answer.txHash), /^0x[0-9a-f]{64}$/);
-    assert.deepEqual(answer.previous, { verifier: null, signals: 0, architecture: null });
-    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([modelId]), deployment.inferenceVerifiers[IRIS]);
+    assert.deepEqual(answer.previous, { reveal: "public", verifier: null, signals: 0, architecture: null });
+    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([modelId, 0]), deployment.inferenceVerifiers[IRIS]);
 
     const again = await verifier(["--address", deployment.inferenceVerifiers[IRIS]!]);
     assert.equal(again.code, 0, again.io.err);
@@ -178,7 +183,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
 
     const shown = await cli(["model", "verifier", modelId.toString(), ...chainArgs]);
     assert.equal(shown.code, 0);
-    assert.match(shown.io.out, new RegExp(`${deployment.inferenceVerifiers[IRIS]} \\(5 public signals, ${IRIS}\\)`));
+    assert.match(shown.io.out, new RegExp(`${deployment.inferenceVerifiers[IRIS]} \\(public outputs, 5 public signals, ${IRIS}\\)`));
   });
 
   it("prove inference, then verify --on-chain holds and attest inference records it once; a forged output is refused", async () => {
@@ -217,6 +222,85 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(await reader.contracts.attestations!.read.inferenceAttested([inferenceAttestationId(modelId, file.publicSignals.map(BigInt))]), 0);
   });
 
+  it("argmax and committed proofs: per-variant verifiers, files without salts or private values, openings apart, attestations recorded by variant", async () => {
+    const argmaxProof = join(dir, "argmax.json");
+    const argmaxOpening = join(dir, "argmax.opening.json");
+    const prove = (reveal: string, output: string, extra: string[] = []) =>
+      cli(["prove", "inference", modelId.toString(), "--input", "[6.7,3.0,5.2,2.3]", "--weights", IRIS_MODEL_PATH, "-o", output, "--reveal", reveal, "--data-dir", stranger.dataDir, ...chainArgs, "--json", ...extra]);
+    const refused = await prove("committed", join(dir, "committed-no-opening.json"));
+    assert.equal(refused.code, 2, "a committed output without its opening could never be opened");
+    assert.equal((await prove("secret", join(dir, "bad.json"))).code, 2);
+
+    const proved = await prove("argmax", argmaxProof, ["--opening", argmaxOpening]);
+    assert.equal(proved.code, 0, proved.io.err);
+    assert.equal(proved.json().predictedClass, 2);
+    const file = JSON.parse(await readFile(argmaxProof, "utf8")) as Record<string, unknown> & { publicSignals: string[] };
+    const opening = JSON.parse(await readFile(argmaxOpening, "utf8")) as { inputSalt: string; input: string[]; outputs: string[]; inputCommitment: string };
+    assert.equal(file.reveal, "argmax");
+    assert.equal(file.circuit, `${IRIS}_argmax`);
+    assert.equal(file.outputs, undefined);
+    assert.equal(opening.inputCommitment, file.publicSignals[1]);
+    const text = JSON.stringify(file);
+    for (const secret of [opening.inputSalt, ...opening.input, ...opening.outputs.filter((v) => v.length > 2)]) {
+      assert.ok(!text.includes(`"${secret}"`), `the proof file holds the private value ${secret}`);
+    }
+
+    const noVerifier = await cli(["verify", argmaxProof, "--model", modelId.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(noVerifier.code, 1);
+    assert.equal(noVerifier.error().code, "NO_INFERENCE_VERIFIER");
+    const set = await verifier(["--architecture", "4-16-3", "--reveal", "argmax"]);
+    assert.equal(set.code, 0, set.io.err);
+    assert.equal(set.json().reveal, "argmax");
+    assert.equal(set.json().verifier, deployment.inferenceVerifiers[`${IRIS}_argmax`]);
+    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([modelId, 2]), deployment.inferenceVerifiers[`${IRIS}_argmax`]);
+    const mixed = await verifier(["--architecture", `${IRIS}_committed`, "--reveal", "argmax"]);
+    assert.equal(mixed.code, 2);
+    assert.equal(mixed.error().code, "INVALID_ARCHITECTURE");
+
+    for (const method of [[], ["--on-chain"]]) {
+      const checked = await cli(["verify", argmaxProof, "--model", modelId.toString(), ...method, ...chainArgs, "--json"]);
+      assert.equal(checked.code, 0, checked.io.err);
+      assert.equal(checked.json().reveal, "argmax");
+    }
+    const attested = await cli(["attest", "inference", argmaxProof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(attested.code, 0, attested.io.err);
+    const id = inferenceAttestationId(modelId, file.publicSignals.map(BigInt), "argmax");
+    assert.equal(attested.json().attestationId, id);
+    assert.equal(await reader.contracts.attestations!.read.inferenceVariant([id]), 2);
+
+    // A committed proof: its verifier set by the variant's name; the opening holds the output salt.
+    const committedProof = join(dir, "committed.json");
+    const committedOpening = join(dir, "committed.opening.json");
+    assert.equal((await prove("committed", committedProof, ["--opening", committedOpening])).code, 0);
+    const c = JSON.parse(await readFile(committedOpening, "utf8")) as { outputSalt?: string; outputCommitment?: string };
+    assert.match(c.outputSalt ?? "", /^[0-9]+$/);
+    assert.equal(c.outputCommitment, (JSON.parse(await readFile(committedProof, "utf8")) as { publicSignals: string[] }).publicSignals[2]);
+    assert.ok(!(await readFile(committedProof, "utf8")).includes(c.outputSalt!));
+    assert.equal((await verifier(["--architecture", `${IRIS}_committed`])).code, 0);
+    // The recipient of an opening checks it against the proof, and sees the opened values.
+    const opened = await cli(["verify", committedProof, "--model", modelId.toString(), "--opening", committedOpening, ...chainArgs, "--json"]);
+    assert.equal(opened.code, 0, opened.io.err);
+    assert.deepEqual(opened.json().checks, { weightsCommitment: true, weightsCommitmentRegistered: true, openingCircuit: true, inputOpening: true, outputOpening: true, proof: true });
+    assert.deepEqual((opened.json().opened as { outputs: string[] }).outputs, (JSON.parse(await readFile(argmaxOpening, "utf8")) as { outputs: string[] }).outputs);
+    const wrongSalt = join(dir, "wrong.opening.json");
+    await writeFile(wrongSalt, JSON.stringify({ ...c, outputSalt: (BigInt(c.outputSalt!) + 1n).toString() }));
+    const refusedOpening = await cli(["verify", committedProof, "--model", modelId.toString(), "--opening", wrongSalt, ...chainArgs, "--json"]);
+    assert.equal(refusedOpening.code, 1);
+    assert.equal((refusedOpening.json().checks as Record<string, boolean>).outputOpening, false);
+    assert.equal(refusedOpening.json().opened, undefined);
+    // A file whose reveal contradicts its circuit is malformed.
+    await writeFile(wrongSalt, JSON.stringify({ ...JSON.parse(await readFile(committedProof, "utf8")), reveal: "public" }));
+    const contradicting = await cli(["verify", wrongSalt, "--model", modelId.toString(), ...chainArgs, "--json"]);
+    assert.equal(contradicting.code, 1);
+    assert.equal(contradicting.error().code, "PROOF_FILE_INVALID");
+    assert.equal((await cli(["attest", "inference", committedProof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"])).code, 0);
+
+    const info = await cli(["model", "info", modelId.toString(), ...chainArgs, "--json"]);
+    assert.equal(info.code, 0, info.io.err);
+    const attestations = (info.json().attestations as { kind: string; reveal: string | null }[]).filter((a) => a.kind === "inference");
+    assert.deepEqual(attestations.map((a) => a.reveal), ["public", "argmax", "committed"]);
+  });
+
   it("publish --register --architecture registers the model and sets its verifier in the same flow; refuses an unknown architecture before publishing", async () => {
     const publish = (extra: string[]) => cli([
       "publish", IRIS_MODEL_PATH, "--register", "--custodians", custodians.join(","), "--threshold", "2", "--weights-commitment", commitment.toString(),
@@ -239,8 +323,8 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(set.verifier, deployment.inferenceVerifiers[IRIS]);
     assert.equal(set.signals, 5);
     assert.match(String(set.txHash), /^0x[0-9a-f]{64}$/);
-    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([id]), deployment.inferenceVerifiers[IRIS]);
-    assert.equal(await reader.contracts.attestations!.read.inferenceSignals([id]), 5n);
+    assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([id, 0]), deployment.inferenceVerifiers[IRIS]);
+    assert.equal(await reader.contracts.attestations!.read.inferenceSignals([id, 0]), 5n);
 
     // Over HTTP: architecture only with a registering publish.
     const response = await fetch(`${ownerApi.url}/v1/models?architecture=${IRIS}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(16) });

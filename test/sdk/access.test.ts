@@ -19,6 +19,7 @@ import { weightsCommitment as irisCommitment } from "../../zkp/commitment.js";
 import { terminateCurve } from "../../zkp/curve.js";
 import { publishWithCustody, type CustodyPublishResult } from "../../node/custody/owner.js";
 import { publishDirectory } from "../../node/models/publish-directory.js";
+import { setInferenceVerifier } from "../../node/chain/verifiers.js";
 import { createModelvaultClient, groth16Calldata, type ModelvaultClient } from "../../sdk/index.js";
 import { assertSdkCode } from "../helpers/sdk-errors.js";
 import { assertBytes } from "../helpers/bytes.js";
@@ -287,6 +288,27 @@ describe("sdk: buy, ticket, custodians, fetch and decrypt against a real in-proc
     assert.equal((await sdk.verifyProof({ kind: "inference", proof: inference.proof, publicSignals: forged, verificationKey })).valid, false);
     // No inference verifier was set for this model: on chain there is nothing to ask.
     await assertSdkCode(sdk.verifyProof({ kind: "inference", proof: inference.proof, publicSignals: inference.publicSignals, modelId }), "NO_VERIFIER");
+  });
+
+  it("verifies argmax and committed proofs off chain and through the model's verifier of their variant", async () => {
+    const iris = loadIrisModel();
+    const x = quantizeInput(iris.spec, [6.7, 3.0, 5.2, 2.3]);
+    const modelId = published.chainModelId;
+    for (const reveal of ["argmax", "committed"] as const) {
+      const p = await proveInference(iris, x, { reveal });
+      const verificationKey = JSON.parse(readFileSync(`build/circuits/${p.circuit}/verification_key.json`, "utf8"));
+      assert.deepEqual(await sdk.verifyProof({ kind: "inference", reveal, proof: p.proof, publicSignals: p.publicSignals, modelId, verificationKey }), { valid: true, method: "snarkjs" });
+      const longer = await sdk.verifyProof({ kind: "inference", reveal, proof: p.proof, publicSignals: [...p.publicSignals, 0n], verificationKey });
+      assert.match(longer.reason ?? "", new RegExp(`a ${reveal} inference proof has 3 public signals`));
+      await assertSdkCode(sdk.verifyProof({ kind: "inference", reveal, proof: p.proof, publicSignals: p.publicSignals, modelId }), "NO_VERIFIER");
+      const address = world.deployment.inferenceVerifiers?.[p.circuit];
+      assert.ok(address, `the suite deploys ${p.circuit}'s verifier`);
+      await setInferenceVerifier(world.owner.chain, modelId, { architecture: p.circuit });
+      assert.deepEqual(await sdk.verifyProof({ kind: "inference", reveal, proof: p.proof, publicSignals: p.publicSignals, modelId }), { valid: true, method: "verifier-contract", verifier: address });
+      const forged = [...p.publicSignals];
+      forged[2] = forged[2]! + 1n;
+      assert.equal((await sdk.verifyProof({ kind: "inference", reveal, proof: p.proof, publicSignals: forged, modelId })).valid, false);
+    }
   });
 
   it("takes Hardhat's viem clients and viem's chain definitions as they come (typed)", async () => {

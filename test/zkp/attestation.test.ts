@@ -12,6 +12,9 @@ import { inferenceCalldata, proveInference } from "../../zkp/inference.js";
 import { loadIrisModel } from "../../zkp/models.js";
 import { ownerCommitment, ownershipCalldata, proveOwnership, randomOwnerSecret } from "../../zkp/ownership.js";
 import { quantizeInput } from "../../zkp/quantize.js";
+import { REVEAL_MODES, variantIndex } from "../../zkp/reveal-mode.js";
+import { verifierContractName } from "../../zkp/artifacts.js";
+import { inferenceAttestationId } from "../../node/chain/verifiers.js";
 
 after(terminateCurve);
 
@@ -70,15 +73,28 @@ describe("zkp attestations on chain (ProofAttestations + ModelVault)", function 
     assert.equal(await attestations.read.ownershipAttested([modelId, owner!.account.address]), 1);
     await assert.rejects(attestations.write.attestOwnership(args, { account: owner!.account }), /NonceUsed/);
 
-    // Inference: the architecture's generated verifier, then y = model(x) for the registered weights.
-    const inferenceVerifier = await deploy("InferenceVerifier_4_16_3");
-    const inference = await proveInference(model, quantizeInput(model.spec, [6.7, 3.0, 5.2, 2.3]));
-    const k = BigInt(inference.publicSignals.length);
-    await attestations.write.setInferenceVerifier([modelId, inferenceVerifier, k], { account: owner!.account });
-    const [pA, pB, pC, signals] = inferenceCalldata(inference);
-    await attestations.write.attestInference([modelId, pA, pB, pC, [...signals]], { account: other!.account });
-    const forged = [...signals];
-    forged[2] = forged[2]! + 1n;
-    await assert.rejects(attestations.write.attestInference([modelId, pA, pB, pC, forged], { account: other!.account }), /InvalidProof/);
+    // Inference, each reveal variant through its own generated verifier: y = model(x) for the registered weights.
+    const x = quantizeInput(model.spec, [6.7, 3.0, 5.2, 2.3]);
+    for (const reveal of REVEAL_MODES) {
+      const variant = variantIndex(reveal);
+      const inference = await proveInference(model, x, { reveal });
+      const verifier = await deploy(verifierContractName(inference.circuit));
+      const [pA, pB, pC, signals] = inferenceCalldata(inference);
+      await assert.rejects(attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account }), /NoInferenceVerifier/, reveal);
+      await attestations.write.setInferenceVerifier([modelId, variant, verifier, BigInt(signals.length)], { account: owner!.account });
+      await attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account });
+      const id = inferenceAttestationId(modelId, signals, reveal);
+      assert.equal(await attestations.read.inferenceAttested([id]), 1, reveal);
+      assert.equal(await attestations.read.inferenceVariant([id]), variant, reveal);
+      await assert.rejects(attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account }), /AlreadyAttested/, reveal);
+      for (let i = 1; i < signals.length; i++) {
+        const forged = [...signals];
+        forged[i] = forged[i]! + 1n;
+        await assert.rejects(attestations.write.attestInference([modelId, variant, pA, pB, pC, forged], { account: other!.account }), /InvalidProof/, `${reveal} signal ${i}`);
+      }
+    }
+    // committed and argmax proofs both have 3 signals: each variant's verifier refuses the other's.
+    const argmax = inferenceCalldata(await proveInference(model, x, { reveal: "argmax" }));
+    await assert.rejects(attestations.write.attestInference([modelId, variantIndex("committed"), argmax[0], argmax[1], argmax[2], [...argmax[3]]], { account: other!.account }), /InvalidProof/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { commitmentElements, inputHash, packSigned, weightsCommitment } from "../../zkp/commitment.js";
+import { commitmentElements, packSigned, weightsCommitment } from "../../zkp/commitment.js";
+import { inputCommitment } from "../../zkp/reveal.js";
 import { terminateCurve } from "../../zkp/curve.js";
 import { FIELD_P, InputRangeError, encodeSigned } from "../../zkp/field.js";
 import { inferenceCalldata, proveInference, verifyInference, type InferenceProof } from "../../zkp/inference.js";
@@ -33,10 +34,10 @@ describe("zkp inference (4-16-3)", function () {
     assert.throws(() => packSigned([4n], 3, "v"), (e: unknown) => e instanceof InputRangeError && e.input === "v[0]");
   });
 
-  it("proves the Iris model: public signals are [commitment, inputHash, outputs] of the reference", async () => {
+  it("proves the Iris model: public signals are [commitment, inputCommitment, outputs] of the reference", async () => {
     assert.deepEqual(irisProof.publicSignals, [
       await weightsCommitment(iris),
-      await inputHash(iris.spec, setosa),
+      await inputCommitment(iris.spec, setosa, irisProof.opening.inputSalt),
       ...runQuantizedMlp(iris, setosa).map(encodeSigned),
     ]);
     const predicted = irisProof.outputs.indexOf(irisProof.outputs.reduce((a, b) => (b > a ? b : a)));
