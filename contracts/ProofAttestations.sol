@@ -3,13 +3,16 @@ pragma solidity ^0.8.28;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IModelVault} from "./interfaces/IModelVault.sol";
-import {IOwnershipVerifier} from "./interfaces/IGroth16Verifier.sol";
+import {IOwnershipVerifier, IWellFormedVerifier} from "./interfaces/IGroth16Verifier.sol";
 
 /// @title ProofAttestations
 /// @notice Records Groth16-verified attestations about registered models: ownership (knowledge of
 ///         the owner secret behind the registered owner commitment, bound to the claimant's
 ///         address, the model id and a one-time nonce) and inference (y = model(x) for the
 ///         registered weights commitment, through a per-model verifier the model owner sets).
+///         An inference counts only for a version whose weights commitment was first attested
+///         well-formed (every committed lane holds an in-range weight): the inference circuit
+///         does not range-check the weights, so without that attestation its proof is worthless.
 contract ProofAttestations {
     /// @notice Fewest and most public signals an inference verifier may take
     ///         ([weightsCommitment, inputHash, y_0 .. y_{K-3}]).
@@ -28,12 +31,19 @@ contract ProofAttestations {
     mapping(uint256 modelId => mapping(address claimant => uint16)) public ownershipAttested;
     /// @notice Inference attestations by keccak256(abi.encode(modelId, pubSignals)): the version.
     mapping(bytes32 attestationId => uint16) public inferenceAttested;
+    /// @notice Well-formedness verifier (WellformedVerifier_<sizes>) per model, set by its owner.
+    mapping(uint256 modelId => address) public wellFormedVerifier;
+    /// @notice Versions whose registered weights commitment has a verified well-formedness proof.
+    mapping(uint256 modelId => mapping(uint16 version => bool)) public wellFormedAttested;
 
     event OwnershipAttested(uint256 indexed modelId, uint16 indexed version, address indexed claimant, uint256 nonce);
     event InferenceVerifierSet(uint256 indexed modelId, address verifier, uint256 signals);
     event InferenceAttested(
         bytes32 indexed attestationId, uint256 indexed modelId, uint16 version, address indexed prover, uint256[] pubSignals
     );
+
+    event WellFormedVerifierSet(uint256 indexed modelId, address verifier);
+    event WellFormedAttested(uint256 indexed modelId, uint16 indexed version, uint256 weightsCommitment, address indexed prover);
 
     error ZeroAddress();
     error UnknownModel(uint256 modelId);
@@ -47,6 +57,9 @@ contract ProofAttestations {
     error NoInferenceVerifier(uint256 modelId);
     error InvalidSignalCount(uint256 count);
     error AlreadyAttested(bytes32 attestationId);
+    error NoWellFormedVerifier(uint256 modelId);
+    error WellFormedAlreadyAttested(uint256 modelId, uint16 version);
+    error NotWellFormed(uint256 modelId, uint16 version);
 
     /// @param vault_ ModelVault holding the registered commitments.
     /// @param ownership The generated OwnershipVerifier.
@@ -88,17 +101,51 @@ contract ProofAttestations {
     /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[signals]).
     /// @param signals Its public-signal count K (3..64).
     function setInferenceVerifier(uint256 modelId, address verifier, uint256 signals) external {
-        (address owner,,) = vault.modelState(modelId);
-        if (owner == address(0)) revert UnknownModel(modelId);
-        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        _onlyOwner(modelId);
         if (verifier == address(0)) revert ZeroAddress();
         if (signals < MIN_INFERENCE_SIGNALS || signals > MAX_INFERENCE_SIGNALS) revert InvalidSignalCount(signals);
         (inferenceVerifier[modelId], inferenceSignals[modelId]) = (verifier, signals);
         emit InferenceVerifierSet(modelId, verifier, signals);
     }
 
+    /// @notice Sets the generated well-formedness verifier of the model's architecture (owner only).
+    /// @param modelId The model.
+    /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1]).
+    function setWellFormedVerifier(uint256 modelId, address verifier) external {
+        _onlyOwner(modelId);
+        if (verifier == address(0)) revert ZeroAddress();
+        wellFormedVerifier[modelId] = verifier;
+        emit WellFormedVerifierSet(modelId, verifier);
+    }
+
+    /// @notice Verifies a well-formedness proof of the model's current weights commitment and
+    ///         records it for the current version (once). Public signals: [weightsCommitment].
+    /// @param modelId The model.
+    /// @param pA Proof point A.
+    /// @param pB Proof point B.
+    /// @param pC Proof point C.
+    /// @param pubSignals The one public signal.
+    function attestWellFormed(
+        uint256 modelId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[1] calldata pubSignals
+    ) external {
+        uint16 version = _currentVersion(modelId);
+        address verifier = wellFormedVerifier[modelId];
+        if (verifier == address(0)) revert NoWellFormedVerifier(modelId);
+        (uint256 weights,) = vault.commitments(modelId, version);
+        if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
+        if (wellFormedAttested[modelId][version]) revert WellFormedAlreadyAttested(modelId, version);
+        if (!IWellFormedVerifier(verifier).verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
+        wellFormedAttested[modelId][version] = true;
+        emit WellFormedAttested(modelId, version, weights, msg.sender);
+    }
+
     /// @notice Verifies an inference proof against the model's current weights commitment and
-    ///         records it. Public signals: [weightsCommitment, inputHash, y_0 .. y_{K-3}].
+    ///         records it; the version must be attested well-formed first (NotWellFormed).
+    ///         Public signals: [weightsCommitment, inputHash, y_0 .. y_{K-3}].
     /// @param modelId The model.
     /// @param pA Proof point A.
     /// @param pB Proof point B.
@@ -113,6 +160,7 @@ contract ProofAttestations {
         uint256[] calldata pubSignals
     ) external returns (bytes32 attestationId) {
         uint16 version = _currentVersion(modelId);
+        if (!wellFormedAttested[modelId][version]) revert NotWellFormed(modelId, version);
         address verifier = inferenceVerifier[modelId];
         if (verifier == address(0)) revert NoInferenceVerifier(modelId);
         if (pubSignals.length != inferenceSignals[modelId]) revert InvalidSignalCount(pubSignals.length);
@@ -123,6 +171,12 @@ contract ProofAttestations {
         if (!_verifyDynamic(verifier, pA, pB, pC, pubSignals)) revert InvalidProof();
         inferenceAttested[attestationId] = version;
         emit InferenceAttested(attestationId, modelId, version, msg.sender, pubSignals);
+    }
+
+    function _onlyOwner(uint256 modelId) private view {
+        (address owner,,) = vault.modelState(modelId);
+        if (owner == address(0)) revert UnknownModel(modelId);
+        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
     }
 
     function _currentVersion(uint256 modelId) private view returns (uint16 version) {

@@ -84,7 +84,9 @@ async function compile(spec: CircuitSpec, outDir: string): Promise<void> {
   const args = [circom, spec.source, "--r1cs", "--wasm", "--O2", "-o", outDir];
   for (const d of INCLUDE_DIRS) args.push("-l", d);
   try {
-    await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+    // cwd "/": circom2's WASI preopens are the cwd's parents, so from the project it cannot follow
+    // a node_modules symlink that leaves it (a git worktree sharing another checkout's).
+    await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, cwd: "/" });
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string };
     throw new CircuitBuildError(`circom2 failed for ${spec.name}:\n${e.stderr ?? ""}${e.stdout ?? ""}`);

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { PROJECT_ROOT, verifierContractName } from "./artifacts.js";
 import { writeFileSync } from "node:fs";
 import { SPEC_FILE } from "./inference.js";
-import { writeInferenceCircuit } from "./mlp-circuit.js";
-import { inferenceCircuitName, type MlpSpec } from "./mlp-spec.js";
+import { writeInferenceCircuit, writeWellFormedCircuit } from "./mlp-circuit.js";
+import { inferenceCircuitName, wellFormedCircuitName, type MlpSpec } from "./mlp-spec.js";
 import { BENCH_MLP_SPEC, loadIrisModel } from "./models.js";
 import { buildCircuit, type BuildOptions, type BuildResult, type CircuitSpec } from "./build.js";
 
@@ -30,17 +30,23 @@ export async function inferenceCircuit(mlp: MlpSpec): Promise<InferenceCircuitSp
   return { name, source: await writeInferenceCircuit(mlp), contractName: verifierContractName(name), mlp };
 }
 
-/** Builds an inference circuit and records the MLP spec it was generated for (checked when proving). */
+export async function wellFormedCircuit(mlp: MlpSpec): Promise<InferenceCircuitSpec> {
+  const name = wellFormedCircuitName(mlp);
+  return { name, source: await writeWellFormedCircuit(mlp), contractName: verifierContractName(name), mlp };
+}
+
+/** Builds an inference (or well-formedness) circuit and records the MLP spec it was generated for (checked when proving). */
 export async function buildInference(spec: InferenceCircuitSpec, opts: BuildOptions = {}): Promise<BuildResult> {
   const res = await buildCircuit(spec, opts);
   writeFileSync(join(res.dir, SPEC_FILE), JSON.stringify(spec.mlp));
   return res;
 }
 
-/** CI circuits: ownership and the shipped Iris model's architecture; bench adds 64-32-10. */
+/** CI circuits: ownership and the shipped Iris model's architecture (inference and well-formedness); bench adds 64-32-10. */
 export async function circuitSpecs(bench: boolean): Promise<CircuitSpec[]> {
-  const specs: CircuitSpec[] = [OWNERSHIP, await inferenceCircuit((await loadIrisModel()).spec)];
-  if (bench) specs.push(await inferenceCircuit(BENCH_MLP_SPEC));
+  const mlps = [loadIrisModel().spec, ...(bench ? [BENCH_MLP_SPEC] : [])];
+  const specs: CircuitSpec[] = [OWNERSHIP];
+  for (const mlp of mlps) specs.push(await inferenceCircuit(mlp), await wellFormedCircuit(mlp));
   return specs;
 }
 
