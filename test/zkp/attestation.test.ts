@@ -12,6 +12,7 @@ import { inferenceCalldata, proveInference } from "../../zkp/inference.js";
 import { loadIrisModel } from "../../zkp/models.js";
 import { ownerCommitment, ownershipCalldata, proveOwnership, randomOwnerSecret } from "../../zkp/ownership.js";
 import { quantizeInput } from "../../zkp/quantize.js";
+import { proveWellFormed, wellFormedCalldata } from "../../zkp/wellformed.js";
 
 after(terminateCurve);
 
@@ -76,6 +77,18 @@ describe("zkp attestations on chain (ProofAttestations + ModelVault)", function 
     const k = BigInt(inference.publicSignals.length);
     await attestations.write.setInferenceVerifier([modelId, inferenceVerifier, k], { account: owner!.account });
     const [pA, pB, pC, signals] = inferenceCalldata(inference);
+    await assert.rejects(attestations.write.attestInference([modelId, pA, pB, pC, [...signals]], { account: other!.account }), /NotWellFormed/);
+
+    // Well-formedness of the registered commitment, once per version, through the architecture's verifier.
+    await attestations.write.setWellFormedVerifier([modelId, await deploy("WellformedVerifier_4_16_3")], { account: owner!.account });
+    const wf = wellFormedCalldata(await proveWellFormed(model));
+    const forgedWf = [wf[0], wf[1], [wf[2][0], wf[2][1] + 1n], wf[3]] as const;
+    await assert.rejects(attestations.write.attestWellFormed([modelId, ...forgedWf], { account: other!.account }), /InvalidProof/);
+    await assert.rejects(attestations.write.attestWellFormed([modelId, wf[0], wf[1], wf[2], [wf[3][0] + 1n]], { account: other!.account }), /WeightsCommitmentMismatch/);
+    await attestations.write.attestWellFormed([modelId, ...wf], { account: other!.account });
+    assert.equal(await attestations.read.wellFormedAttested([modelId, 1]), true);
+    await assert.rejects(attestations.write.attestWellFormed([modelId, ...wf], { account: other!.account }), /WellFormedAlreadyAttested/);
+
     await attestations.write.attestInference([modelId, pA, pB, pC, [...signals]], { account: other!.account });
     const forged = [...signals];
     forged[2] = forged[2]! + 1n;
