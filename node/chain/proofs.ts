@@ -16,14 +16,14 @@ const FIELD_P = 2188824287183927522224640574525727508854836440041603434369820418
 
 export interface ProofFile {
   format: typeof PROOF_FORMAT;
-  kind: "ownership" | "inference";
-  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3". */
+  kind: "ownership" | "inference" | "wellformed";
+  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3", "wellformed_4_16_3". */
   circuit: string;
   chainId: number;
   modelId: string;
   /** The version whose commitments it was made against. */
   version: number;
-  /** Ownership: the claimant it is bound to (publicSignals[2]); inference: who made it (informative). */
+  /** Ownership: the claimant it is bound to (publicSignals[2]); inference, wellformed: who made it (informative). */
   prover: Address;
   /** Public signals in circuit order, decimal field elements. */
   publicSignals: string[];
@@ -68,15 +68,16 @@ export function parseProofFile(text: string): ProofFile {
   };
   if (typeof f !== "object" || f === null) bad("content is not an object");
   if (f.format !== PROOF_FORMAT) bad(`format is not ${PROOF_FORMAT}`);
-  if (f.kind !== "ownership" && f.kind !== "inference") bad("kind is neither ownership nor inference");
-  if (typeof f.circuit !== "string" || !/^(ownership|inference(_[0-9]{1,4}){2,8})$/.test(f.circuit)) bad("circuit is not a circuit name");
-  if ((f.kind === "ownership") !== (f.circuit === "ownership")) bad("circuit does not match its kind");
+  if (f.kind !== "ownership" && f.kind !== "inference" && f.kind !== "wellformed") bad("kind is not ownership, inference or wellformed");
+  if (typeof f.circuit !== "string" || !/^(ownership|(inference|wellformed)(_[0-9]{1,4}){2,8})$/.test(f.circuit)) bad("circuit is not a circuit name");
+  if (f.circuit!.split("_")[0] !== f.kind) bad("circuit does not match its kind");
   if (typeof f.modelId !== "string" || !/^[1-9][0-9]{0,76}$/.test(f.modelId)) bad("modelId is not a model id");
   if (!Number.isSafeInteger(f.version) || f.version! < 1) bad("version is not a version number");
   if (typeof f.prover !== "string" || !isAddress(f.prover)) bad("prover is not an address");
   const signals = f.publicSignals;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && decimal.test(s) && BigInt(s) < FIELD_P)) bad("publicSignals are not decimal field elements");
-  if (f.kind === "ownership" ? signals!.length !== 5 : signals!.length < 3 || signals!.length > 64) bad("publicSignals have the wrong count");
+  const count = signals!.length;
+  if (f.kind === "ownership" ? count !== 5 : f.kind === "wellformed" ? count !== 1 : count < 3 || count > 64) bad("publicSignals have the wrong count");
   const p = f.proof as Groth16Proof | undefined;
   const point = (v: unknown, n: number) => Array.isArray(v) && v.length >= n && v.every((x) => typeof x === "string" && decimal.test(x));
   if (typeof p !== "object" || p === null || !point(p.pi_a, 2) || !point(p.pi_c, 2) || !Array.isArray(p.pi_b) || p.pi_b.length < 2 || !p.pi_b.every((row) => point(row, 2))) {
@@ -85,7 +86,7 @@ export function parseProofFile(text: string): ProofFile {
   return f as ProofFile;
 }
 
-async function modelVersion(chain: ChainClient, modelId: bigint, version?: number) {
+export async function modelVersion(chain: ChainClient, modelId: bigint, version?: number) {
   const state = await chain.modelState(modelId);
   if (state === null) throw new ProofError("UNKNOWN_MODEL", `model ${modelId} is not registered`);
   const v = version ?? state.version;
@@ -94,7 +95,7 @@ async function modelVersion(chain: ChainClient, modelId: bigint, version?: numbe
   return { state, version: v, record };
 }
 
-function attestations(chain: ChainClient) {
+export function attestations(chain: ChainClient) {
   const contract = chain.contracts.attestations;
   if (contract === null) throw new ProofError("NO_ATTESTATIONS", "this deployment has no ProofAttestations contract (and so no deployed verifiers)");
   return contract;
@@ -118,13 +119,7 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
     throw new ProofError("NO_OWNER_COMMITMENT", `model ${options.modelId} version ${version} registered no owner commitment: no ownership proof can be checked against it`);
   }
   const zkp = await import("../../zkp/ownership.js");
-  if (options.weightsPath !== undefined) {
-    const [{ loadMlp }, { weightsCommitment }] = await Promise.all([import("../../zkp/models.js"), import("../../zkp/commitment.js")]);
-    const local = await weightsCommitment(loadMlp(options.weightsPath));
-    if (local !== record.weightsCommitment) {
-      throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${options.weightsPath} commit to ${local}, model ${options.modelId} version ${version} registered ${record.weightsCommitment}`);
-    }
-  }
+  if (options.weightsPath !== undefined) await registeredModel(options.weightsPath, record, `model ${options.modelId} version ${version}`);
   if ((await zkp.ownerCommitment(record.weightsCommitment, options.ownerSecret)) !== record.ownerCommitment) {
     throw new ProofError("OWNER_SECRET_MISMATCH", `this owner secret is not the one behind model ${options.modelId} version ${version}'s owner commitment`);
   }
@@ -150,6 +145,17 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
   };
 }
 
+/** The model at `weightsPath`, refused (WEIGHTS_MISMATCH) unless it commits to what the version registered. */
+export async function registeredModel(weightsPath: string, record: { weightsCommitment: bigint }, at: string) {
+  const [{ loadMlp }, { weightsCommitment }] = await Promise.all([import("../../zkp/models.js"), import("../../zkp/commitment.js")]);
+  const model = loadMlp(weightsPath);
+  const local = await weightsCommitment(model);
+  if (local !== record.weightsCommitment) {
+    throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${weightsPath} commit to ${local}, ${at} registered ${record.weightsCommitment}`);
+  }
+  return model;
+}
+
 export interface ProveInferenceOptions {
   modelId: bigint;
   /** The decrypted model (safetensors file or directory): it must commit to the registered weights commitment. */
@@ -163,17 +169,8 @@ export interface ProveInferenceOptions {
 /** An inference proof file y = model(x) for the model's current version's weights. */
 export async function proveInferenceFile(chain: ChainClient, options: ProveInferenceOptions): Promise<ProofFile> {
   const { version, record } = await modelVersion(chain, options.modelId);
-  const [{ loadMlp }, { weightsCommitment }, { quantizeInput }, { proveInference }] = await Promise.all([
-    import("../../zkp/models.js"),
-    import("../../zkp/commitment.js"),
-    import("../../zkp/quantize.js"),
-    import("../../zkp/inference.js"),
-  ]);
-  const model = loadMlp(options.weightsPath);
-  const local = await weightsCommitment(model);
-  if (local !== record.weightsCommitment) {
-    throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${options.weightsPath} commit to ${local}, model ${options.modelId} version ${version} registered ${record.weightsCommitment}`);
-  }
+  const [{ quantizeInput }, { proveInference }] = await Promise.all([import("../../zkp/quantize.js"), import("../../zkp/inference.js")]);
+  const model = await registeredModel(options.weightsPath, record, `model ${options.modelId} version ${version}`);
   if (options.input.length !== model.spec.sizes[0]) throw new ProofError("INPUT_INVALID", `the model takes ${model.spec.sizes[0]} inputs, got ${options.input.length}`);
   let x: bigint[];
   try {
@@ -228,6 +225,11 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
   } else {
     check("weightsCommitmentRegistered", record.weightsCommitment !== 0n, `${at} registered no weights commitment`);
   }
+  if (file.kind === "inference") {
+    // The inference circuit trusts the lanes to be in range: only a well-formed commitment makes its proof mean y = model(x).
+    const attested = chain.contracts.attestations !== null && (await attestations(chain).read.wellFormedAttested([options.modelId, version]));
+    check("wellFormed", attested, `${at} has no well-formedness attestation (\`modelvault prove wellformed\`, \`attest wellformed\`): an inference proof of it proves nothing`);
+  }
   let nonceUsed: boolean | undefined;
   let proofHolds: boolean;
   if (options.onChain) {
@@ -238,6 +240,9 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
       const [a, b, c] = groth16Calldata({ proof: file.proof, publicSignals: signals });
       proofHolds = await chain.publicClient.readContract({ address: verifier, abi: ownershipVerifierAbi, functionName: "verifyProof", args: [a, b, c, signals as unknown as readonly [bigint, bigint, bigint, bigint, bigint]] });
       nonceUsed = await contract.read.nonceUsed([options.modelId, signals[4]!]);
+    } else if (file.kind === "wellformed") {
+      const { wellFormedOnChain } = await import("./wellformed.js");
+      proofHolds = await wellFormedOnChain(chain, options.modelId, file, signals);
     } else {
       proofHolds = await inferenceOnChain(chain, contract, options.modelId, file, signals, check);
     }

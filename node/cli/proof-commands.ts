@@ -5,7 +5,7 @@
  * `model verifier` and `attest inference` (at the end) go through node/chain/verifiers.ts.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, isAddress, zeroAddress, type Address } from "viem";
 import { connectChain, type ChainClient } from "../chain/index.js";
 import { attestOwnershipFile, parseProofFile, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
 import { loadConfig, type ConfigFlags } from "../config.js";
@@ -137,7 +137,7 @@ export async function proveInferenceCommand(modelIdText: string, options: ProveI
   if (!Array.isArray(input) || input.length === 0 || !input.every((v) => typeof v === "number" && Number.isFinite(v))) {
     throw new UsageError("--input must be a JSON array of numbers, e.g. [5.1,3.5,1.4,0.2]");
   }
-  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => "0x0000000000000000000000000000000000000000" as Address) : addressOf("--claimant", options.claimant);
+  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => zeroAddress) : addressOf("--claimant", options.claimant);
   await checkFileOutput(options.output, options);
   const chain = await chainFor(options, io, false);
   try {
@@ -149,6 +149,33 @@ export async function proveInferenceCommand(modelIdText: string, options: ProveI
       ["proof", options.output],
       ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
       ["outputs", file.outputs!.join(", ")],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+export interface ProveWellFormedCliOptions extends ChainCliOptions {
+  weights: string;
+  claimant?: string;
+  output: string;
+  force?: boolean;
+}
+
+export async function proveWellFormedCommand(modelIdText: string, options: ProveWellFormedCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => zeroAddress) : addressOf("--claimant", options.claimant);
+  await checkFileOutput(options.output, options);
+  const { proveWellFormedFile } = await import("../chain/wellformed.js");
+  const chain = await chainFor(options, io, false);
+  try {
+    const file = await withCurve(() => proveWellFormedFile(chain, { modelId, weightsPath: options.weights, prover }));
+    await writeFile(options.output, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    const summary = { output: options.output, kind: file.kind, circuit: file.circuit, modelId: file.modelId, version: file.version };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["proof", options.output],
+      ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
     ]);
   } finally {
     await chain.close();
@@ -210,6 +237,23 @@ export async function attestOwnershipCommand(path: string, options: ChainCliOpti
   }
 }
 
+export async function attestWellFormedCommand(path: string, options: ChainCliOptions, io: CliIo): Promise<void> {
+  const file = await readProofFile(path);
+  const { attestWellFormedFile } = await import("../chain/wellformed.js");
+  const chain = await chainFor(options, io, true);
+  try {
+    const result = await attestWellFormedFile(chain, file);
+    const summary = { ...result, blockNumber: Number(result.blockNumber) };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["attested", `well-formedness of model ${result.modelId} version ${result.version}`],
+      ["tx", `${result.txHash} (block ${result.blockNumber})`],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
 // ---- Inference verifiers: `model verifier ID` and `attest inference FILE` (node/chain/verifiers.ts).
 
 /** Refusals that name a bad command-line value (exit 2): the model, the architecture, the address. */
@@ -263,6 +307,8 @@ export async function modelVerifierCommand(modelIdText: string, options: ModelVe
         previous: verifierJson(result.previous),
         changed: result.tx !== null,
         txHash: result.tx?.txHash ?? null,
+        wellFormedVerifier: result.wellFormedVerifier,
+        wellFormedTxHash: result.wellFormedTx?.txHash ?? null,
         ...(result.tx === null ? {} : { blockNumber: Number(result.tx.blockNumber), gasCost: result.tx.gasCost.toString() }),
       });
     }
@@ -270,6 +316,7 @@ export async function modelVerifierCommand(modelIdText: string, options: ModelVe
       ["model", result.modelId],
       ["verifier", `${result.verifier} (${result.signals} public signals${result.architecture === null ? "" : `, ${result.architecture}`})`],
       ["tx", result.tx?.txHash ?? "none (the model already has this verifier)"],
+      ["well-formedness", result.wellFormedVerifier === null ? "not set (name an --architecture the deployment has)" : `${result.wellFormedVerifier}${result.wellFormedTx === null ? " (already set)" : ` (tx ${result.wellFormedTx.txHash})`}`],
     ]);
   } finally {
     await chain.close();
