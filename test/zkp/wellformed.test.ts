@@ -42,6 +42,14 @@ describe("zkp well-formedness (4-16-3)", function () {
     assert.deepEqual(commitmentElements(iris), flattenLanes(lanes));
   });
 
+  it("matches the test vectors of docs/ZK.md", async () => {
+    const tiny: QuantizedMlp = { spec: { sizes: [2, 2], weightBits: 3, biasBits: 4, inputBits: 4, fracBits: 1, shifts: [1] }, layers: [{ weights: [[1n, -2n], [3n, -4n]], biases: [5n, -8n] }] };
+    assert.deepEqual(commitmentElements(tiny), [1797n, 2n, 13n]);
+    assert.equal(await weightsCommitment(tiny), 12751669555444045336027488588612195116990436350686912879663594817501419449104n);
+    assert.equal(commitmentElements(iris).length, 27);
+    assert.equal(await weightsCommitment(iris), 10461661645887718471411277384241983273959594685525549596563456685963304751100n);
+  });
+
   it("proves the Iris model's commitment well-formed; a changed signal or proof point fails off chain", async () => {
     assert.deepEqual(proof.publicSignals, [await weightsCommitment(iris)]);
     assert.equal(await verifyWellFormed(proof), true);
