@@ -179,17 +179,28 @@ export async function proveInferenceFile(chain: ChainClient, options: ProveInfer
     throw new ProofError("INPUT_INVALID", `the input does not fit the model's quantization: ${(error as Error).message}`);
   }
   const proof = await proveInference(model, x);
+  return { ...proofFileOf(chain, "inference", options.modelId, version, options.prover, proof), outputs: proof.outputs.map(String) };
+}
+
+/** The file of an inference or well-formedness proof made against `version` (prover informative). */
+export function proofFileOf(
+  chain: ChainClient,
+  kind: "inference" | "wellformed",
+  modelId: bigint,
+  version: number,
+  prover: Address,
+  proof: { circuit: string; proof: Groth16Proof; publicSignals: bigint[] },
+): ProofFile {
   return {
     format: PROOF_FORMAT,
-    kind: "inference",
+    kind,
     circuit: proof.circuit,
     chainId: chain.chainId,
-    modelId: options.modelId.toString(),
+    modelId: modelId.toString(),
     version,
-    prover: getAddress(options.prover),
+    prover: getAddress(prover),
     publicSignals: proof.publicSignals.map(String),
     proof: proof.proof,
-    outputs: proof.outputs.map(String),
     createdAt: new Date().toISOString(),
   };
 }

@@ -4,9 +4,9 @@
  * weight, which the inference circuit relies on without checking. ProofAttestations records it
  * per (model, version); attestInference refuses a version without it.
  */
-import { getAddress, type Address } from "viem";
+import type { Address } from "viem";
 import type { ChainClient } from "./client.js";
-import { PROOF_FORMAT, ProofError, attestations, modelVersion, registeredModel, type ProofFile } from "./proofs.js";
+import { ProofError, attestations, modelVersion, proofFileOf, registeredModel, type ProofFile } from "./proofs.js";
 import type { TxResult } from "./types.js";
 
 export interface ProveWellFormedOptions {
@@ -22,19 +22,7 @@ export async function proveWellFormedFile(chain: ChainClient, options: ProveWell
   const { version, record } = await modelVersion(chain, options.modelId);
   const model = await registeredModel(options.weightsPath, record, `model ${options.modelId} version ${version}`);
   const { proveWellFormed } = await import("../../zkp/wellformed.js");
-  const proof = await proveWellFormed(model);
-  return {
-    format: PROOF_FORMAT,
-    kind: "wellformed",
-    circuit: proof.circuit,
-    chainId: chain.chainId,
-    modelId: options.modelId.toString(),
-    version,
-    prover: getAddress(options.prover),
-    publicSignals: proof.publicSignals.map(String),
-    proof: proof.proof,
-    createdAt: new Date().toISOString(),
-  };
+  return proofFileOf(chain, "wellformed", options.modelId, version, options.prover, await proveWellFormed(model));
 }
 
 /** eth_call to the model's well-formedness verifier (NO_WELLFORMED_VERIFIER when its owner set none). */
