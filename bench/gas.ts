@@ -90,6 +90,20 @@ if (zkp) {
   const proof = await zkp.proveOwnership({ weightsCommitment, ownerSecret, claimant: owner.account.address, modelId: 1n, nonce: 1n });
   const [pA, pB, pC, signals] = zkp.ownershipCalldata(proof);
   results.attest = await gas(attestations.write.attestOwnership([1n, pA, pB, pC, signals], { account: owner.account }));
+  if (existsSync(artifactPath("WellformedVerifier_4_16_3", "contracts/verifiers")) && existsSync(artifactPath("InferenceVerifier_4_16_3", "contracts/verifiers"))) {
+    // Model 2: the Iris model, attested well-formed once, then an inference.
+    const [{ loadIrisModel }, { weightsCommitment: commit }, wf, inf, { quantizeInput }] = await Promise.all([
+      import("../zkp/models.js"), import("../zkp/commitment.js"), import("../zkp/wellformed.js"), import("../zkp/inference.js"), import("../zkp/quantize.js"),
+    ]);
+    const iris = loadIrisModel();
+    await vault.write.registerModel([{ ...params, weightsCommitment: await commit(iris) }, terms], { account: owner.account });
+    const inference = await inf.proveInference(iris, quantizeInput(iris.spec, [6.7, 3.0, 5.2, 2.3]));
+    results.setInferenceVerifier = await gas(attestations.write.setInferenceVerifier([2n, await deploy("InferenceVerifier_4_16_3"), BigInt(inference.publicSignals.length)], { account: owner.account }));
+    results.setWellFormedVerifier = await gas(attestations.write.setWellFormedVerifier([2n, await deploy("WellformedVerifier_4_16_3")], { account: owner.account }));
+    results.attestWellFormed = await gas(attestations.write.attestWellFormed([2n, ...wf.wellFormedCalldata(await wf.proveWellFormed(iris))], { account: buyer.account }));
+    const [iA, iB, iC, iSignals] = inf.inferenceCalldata(inference);
+    results.attestInference = await gas(attestations.write.attestInference([2n, iA, iB, iC, [...iSignals]], { account: buyer.account }));
+  }
   await (await import("../zkp/curve.js")).terminateCurve();
 } else {
   results.attest = null;
@@ -102,6 +116,8 @@ const rows: [string, string][] = [
   ["reveal", "reveal"], ["respond (4 KiB + proof, 64 segments)", "response"],
   ["challenge + reveal + response", "challengeResponse"],
   ["attestOwnership (Groth16)", "attest"],
+  ["setInferenceVerifier", "setInferenceVerifier"], ["setWellFormedVerifier", "setWellFormedVerifier"],
+  ["attestWellFormed (Groth16, 1 signal, Iris)", "attestWellFormed"], ["attestInference (Groth16, 5 signals, Iris)", "attestInference"],
 ];
 console.log("| operation | gas | goal |");
 console.log("|---|---:|---|");

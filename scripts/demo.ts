@@ -16,6 +16,7 @@ import { terminateCurve } from "../zkp/curve.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
 import { IRIS_MODEL_PATH, loadMlp } from "../zkp/models.js";
 import { dequantize, quantizeInput } from "../zkp/quantize.js";
+import { proveWellFormed, wellFormedCalldata } from "../zkp/wellformed.js";
 import { readArtifact } from "./deploy-suite.js";
 import { ensureBuilt, startDevnet, type Devnet } from "./lib/devnet.js";
 import { ProcessFixture, type Daemon } from "./lib/processes.js";
@@ -115,22 +116,21 @@ try {
     createWalletClient({ account: (await loadIdentity(dataDir(name), PASSWORD)).account, chain: hardhat, transport });
   const [ownerWallet, licenseeWallet] = [await walletOf("owner"), await walletOf("licensee")];
   const attestations = devnet.deployment.contracts.ProofAttestations!;
-  const verifier = readArtifact("InferenceVerifier_4_16_3", "contracts/verifiers");
-  const deployed = await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.deployContract({ abi: verifier.abi, bytecode: verifier.bytecode }),
-  });
-  await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
-      args: [BigInt(modelId), deployed.contractAddress!, BigInt(proof.publicSignals.length)],
-    }),
-  });
+  const deployVerifier = async (name: string): Promise<Address> => {
+    const artifact = readArtifact(name, "contracts/verifiers");
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await ownerWallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode }) });
+    return receipt.contractAddress!;
+  };
+  const send = async (wallet: typeof ownerWallet, functionName: "setInferenceVerifier" | "setWellFormedVerifier" | "attestWellFormed" | "attestInference", args: readonly unknown[]) =>
+    publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: attestations, abi: proofAttestationsAbi, functionName, args } as never) });
+  await send(ownerWallet, "setInferenceVerifier", [BigInt(modelId), await deployVerifier("InferenceVerifier_4_16_3"), BigInt(proof.publicSignals.length)]);
+  await send(ownerWallet, "setWellFormedVerifier", [BigInt(modelId), await deployVerifier("WellformedVerifier_4_16_3")]);
+  // Once per version, the owner shows the committed weights are in range: inferences count only after it.
+  const wellFormed = await send(ownerWallet, "attestWellFormed", [BigInt(modelId), ...wellFormedCalldata(await proveWellFormed(model))]);
+  if (wellFormed.status !== "success") throw new Error("the well-formedness attestation reverted");
+  step(`weights commitment attested well-formed by the owner (gas ${wellFormed.gasUsed})`, `tx ${wellFormed.transactionHash as Hex}`);
   const [pA, pB, pC, signals] = inferenceCalldata(proof);
-  const attested = await publicClient.waitForTransactionReceipt({
-    hash: await licenseeWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "attestInference", args: [BigInt(modelId), pA, pB, pC, [...signals]],
-    }),
-  });
+  const attested = await send(licenseeWallet, "attestInference", [BigInt(modelId), pA, pB, pC, [...signals]]);
   if (attested.status !== "success") throw new Error("the attestation reverted");
   step(`inference attested on chain by the licensee (gas ${attested.gasUsed})`, `tx ${attested.transactionHash as Hex}`);
 
