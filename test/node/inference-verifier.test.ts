@@ -40,9 +40,13 @@ describe("inference verifiers in the deployment record (in-process Hardhat EVM)"
       assert.deepEqual(Object.keys(deployment.inferenceVerifiers), [IRIS]);
       const at = deployment.inferenceVerifiers[IRIS]!;
       assert.notEqual(await publicClient.getCode({ address: at }), undefined);
+      // With its well-formedness verifier, under the same architecture id.
+      assert.deepEqual(Object.keys(deployment.wellFormedVerifiers), [IRIS]);
+      assert.notEqual(await publicClient.getCode({ address: deployment.wellFormedVerifiers[IRIS]! }), undefined);
+      assert.notEqual(deployment.wellFormedVerifiers[IRIS], at);
       // The node accepts the record as is, and records written before verifiers stay valid.
       assert.deepEqual(parseDeployment(JSON.parse(JSON.stringify(deployment))).inferenceVerifiers, { [IRIS]: at });
-      const { inferenceVerifiers: _, ...old } = deployment;
+      const { inferenceVerifiers: _, wellFormedVerifiers: _w, ...old } = deployment;
       assert.equal(parseDeployment(JSON.parse(JSON.stringify(old))).inferenceVerifiers, undefined);
       assert.throws(() => parseDeployment({ ...deployment, inferenceVerifiers: { iris: at } }), /inferenceVerifiers\.iris: not an architecture id/);
     } finally {
