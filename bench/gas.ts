@@ -90,7 +90,7 @@ if (zkp) {
   const proof = await zkp.proveOwnership({ weightsCommitment, ownerSecret, claimant: owner.account.address, modelId: 1n, nonce: 1n });
   const [pA, pB, pC, signals] = zkp.ownershipCalldata(proof);
   results.attest = await gas(attestations.write.attestOwnership([1n, pA, pB, pC, signals], { account: owner.account }));
-  if (existsSync(artifactPath("InferenceVerifier_4_16_3_argmax", "contracts/verifiers"))) {
+  if (existsSync(artifactPath("InferenceVerifier_4_16_3_argmax", "contracts/verifiers")) && existsSync(artifactPath("WellformedVerifier_4_16_3", "contracts/verifiers"))) {
     const { inferenceAttestGas } = await import("./lib/inference-attest-gas.js");
     const registerModel = async (w: bigint) => {
       await vault.write.registerModel([{ ...params, weightsCommitment: w }, terms], { account: owner.account });
@@ -111,6 +111,8 @@ const rows: [string, string][] = [
   ["reveal", "reveal"], ["respond (4 KiB + proof, 64 segments)", "response"],
   ["challenge + reveal + response", "challengeResponse"],
   ["attestOwnership (Groth16)", "attest"],
+  ["setInferenceVerifier (public)", "setInferenceVerifier"], ["setWellFormedVerifier", "setWellFormedVerifier"],
+  ["attestWellFormed (Groth16, 1 signal, Iris)", "attestWellFormed"],
   ["attestInference 4-16-3, public y (5 signals)", "attestInferencePublic"],
   ["attestInference 4-16-3, committed y (3 signals)", "attestInferenceCommitted"],
   ["attestInference 4-16-3, argmax class (3 signals)", "attestInferenceArgmax"],

@@ -1,16 +1,19 @@
 // npm run bench:zk — constraints, setup/prove/verify seconds and on-chain verify gas for the
-// ownership circuit and each MLP size. Ends with one JSON line.
-// 64-32-10 needs a 2^15 ptau: made (slowly) on first run with the dev ceremony, or pass --ptau.
+// ownership circuit, each MLP size's inference circuit and the Iris well-formedness circuit;
+// then (compile only) the 64-32-10 well-formedness circuit, other weight widths and the largest
+// 64-H-10 inference circuit that fits a 2^14 ptau (proved once). Ends with one JSON line.
+// 64-32-10 and the largest MLP need a 2^14 ptau: made (slowly) on first run with the dev ceremony, or pass --ptau.
 import { parseArgs } from "node:util";
 import hre, { network } from "hardhat";
 import { encodeFunctionData } from "viem";
-import { OWNERSHIP, buildAll, buildInference, inferenceCircuit } from "../zkp/circuits.js";
-import { countConstraints } from "../zkp/build.js";
+import { OWNERSHIP, buildAll, buildInference, inferenceCircuit, wellFormedCircuit } from "../zkp/circuits.js";
+import { countConstraints, requiredPower } from "../zkp/build.js";
 import { digitsAccuracy } from "../zkp/digits.js";
 import { terminateCurve } from "../zkp/curve.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
 import { paramCount, weightCount, type MlpSpec } from "../zkp/mlp-spec.js";
-import { BENCH_MLP_SPEC, loadIrisModel, randomInput, randomQuantizedMlp } from "../zkp/models.js";
+import { BENCH_MLP_SPEC, OLD_BENCH_MLP_SPEC, loadIrisModel, randomInput, randomQuantizedMlp } from "../zkp/models.js";
+import { proveWellFormed, verifyWellFormed, wellFormedCalldata } from "../zkp/wellformed.js";
 import { ownershipCalldata, proveOwnership, randomOwnerSecret, verifyOwnership } from "../zkp/ownership.js";
 import { groth16VerifierAbi, ownershipVerifierAbi } from "../zkp/verifier-abi.js";
 import { revealConstraints } from "./lib/reveal-constraints.js";
@@ -67,7 +70,7 @@ const own = built[0];
   rows.push({ circuit: OWNERSHIP.name, constraints: own!.constraints, weights: 0, perWeight: 0, setupS: own!.setupSeconds, proveS, verifyS, gas: await gasOf(OWNERSHIP.contractName, data) });
 }
 
-async function benchMlp(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Promise<void> {
+async function benchMlp(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Promise<Row> {
   const built = await buildInference(await inferenceCircuit(spec), { ptau: values.ptau }); // up to date: reads build-info
   const input = randomInput(spec, 8);
   const proof = await proveInference(model, input);
@@ -75,7 +78,7 @@ async function benchMlp(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Pro
   const verifyS = await median(() => verifyInference(proof));
   const abi = groth16VerifierAbi(proof.publicSignals.length);
   const data = encodeFunctionData({ abi, functionName: "verifyProof", args: inferenceCalldata(proof) as never });
-  rows.push({
+  const row = {
     circuit: built.name,
     constraints: built.constraints,
     weights: paramCount(spec),
@@ -84,7 +87,36 @@ async function benchMlp(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Pro
     proveS,
     verifyS,
     gas: await gasOf(built.contractName, data),
-  });
+  };
+  rows.push(row);
+  return row;
+}
+
+/** The well-formedness circuit, proved once per registered commitment. */
+async function benchWellFormed(spec: MlpSpec, model = randomQuantizedMlp(spec, 7)): Promise<void> {
+  const built = await buildInference(await wellFormedCircuit(spec), { ptau: values.ptau });
+  const proof = await proveWellFormed(model);
+  const proveS = await median(() => proveWellFormed(model));
+  const verifyS = await median(() => verifyWellFormed(proof));
+  const data = encodeFunctionData({ abi: groth16VerifierAbi(1), functionName: "verifyProof", args: wellFormedCalldata(proof) });
+  rows.push({ circuit: built.name, constraints: built.constraints, weights: paramCount(spec), perWeight: built.constraints / weightCount(spec), setupS: built.setupSeconds, proveS, verifyS, gas: await gasOf(built.contractName, data) });
+}
+
+const fits2p14 = (constraints: number, spec: MlpSpec) => requiredPower(constraints, 2 + spec.sizes.at(-1)!) <= 14;
+
+/** Largest 64-H-10 (the bench spec's quantization) whose inference circuit fits 2^14, by bisection on H (compile only). */
+async function largestMlp2p14(): Promise<{ spec: MlpSpec; constraints: number }> {
+  const at = (h: number): MlpSpec => ({ ...BENCH_MLP_SPEC, sizes: [64, h, 10] });
+  let lo = { h: BENCH_MLP_SPEC.sizes[1]!, constraints: await countConstraints(await inferenceCircuit(at(BENCH_MLP_SPEC.sizes[1]!))) };
+  if (!fits2p14(lo.constraints, at(lo.h))) throw new Error(`${lo.h} hidden neurons do not fit 2^14`);
+  let hi = 128; // does not fit: 128 x 64 lane slots alone exceed 2^14 constraints of hashing
+  while (hi - lo.h > 1) {
+    const h = (lo.h + hi) >> 1;
+    const n = await countConstraints(await inferenceCircuit(at(h)));
+    if (fits2p14(n, at(h))) lo = { h, constraints: n };
+    else hi = h;
+  }
+  return { spec: at(lo.h), constraints: lo.constraints };
 }
 
 /** Constraints of 64-32-10 at other weight widths (compile only: no setup, no proof). */
@@ -101,9 +133,24 @@ async function widthRows(): Promise<string[]> {
 }
 const widths = values["skip-large"] ? [] : await widthRows();
 const reveal = await revealConstraints(specs, BENCH_MLP_SPEC); // compile only; the input commitment is always 64-32-10's
+const large = values["skip-large"]
+  ? undefined
+  : {
+      wellFormed: await countConstraints(await wellFormedCircuit(BENCH_MLP_SPEC)),
+      oldSpec: await countConstraints(await inferenceCircuit(OLD_BENCH_MLP_SPEC)),
+      largest: await largestMlp2p14(),
+    };
 
 await benchMlp(irisModel.spec, irisModel);
-if (!values["skip-large"]) await benchMlp(BENCH_MLP_SPEC);
+await benchWellFormed(irisModel.spec, irisModel);
+const mlpRow = values["skip-large"] ? undefined : await benchMlp(BENCH_MLP_SPEC);
+let largestRow: Row | undefined;
+if (large) {
+  // Built only now: compile its fresh verifier before deploying it.
+  await buildInference(await inferenceCircuit(large.largest.spec), { ptau: values.ptau });
+  await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+  largestRow = await benchMlp(large.largest.spec);
+}
 
 console.log(`\nmedian of ${RUNS} runs, warm (witness calculator and zkey in memory); setup from the last (re)build;\nconstraints/weight = all constraints (commitment, input hash, layers) / weights; gas = eth_estimateGas of a verifyProof tx (21k base + calldata included)`);
 console.log("| circuit | constraints | weights+biases | constraints/weight | setup s | prove s | verify s | verify gas (tx) |");
@@ -120,7 +167,13 @@ if (widths.length > 0) {
 console.log("\n| circuit (compile only) | reveal | constraints | vs public |\n|---|---|---|---|");
 reveal.rows.forEach((r) => console.log(r));
 console.log(`salted input commitment, 64 inputs: ${reveal.privateInputConstraints} constraints (the salt: ${reveal.privateInputSaltConstraints})`);
-const mlp = rows.at(-1)!;
+if (large) {
+  const wfPower = requiredPower(large.wellFormed, 1);
+  console.log(`\nwellformed_64_32_10 (compile only): ${large.wellFormed} constraints, needs ptau 2^${wfPower}`);
+  console.log(`inference_64_32_10 at the old spec ${JSON.stringify(OLD_BENCH_MLP_SPEC)}: ${large.oldSpec} constraints, ${(large.oldSpec / weightCount(OLD_BENCH_MLP_SPEC)).toFixed(2)}/weight`);
+  console.log(`largest 64-H-10 within 2^14: ${large.largest.spec.sizes.join("-")}, ${large.largest.constraints} constraints`);
+}
+const mlp = mlpRow ?? rows.find((r) => r.circuit.startsWith("inference_"))!;
 const digits = digitsAccuracy(); // test split of the shipped digits model (docs/ZK.md)
 console.log(
   JSON.stringify({
@@ -139,6 +192,17 @@ console.log(
     privateInputConstraints: reveal.privateInputConstraints,
     privateInputSaltConstraints: reveal.privateInputSaltConstraints,
     variantConstraints: reveal.variantConstraints,
+    wellFormedConstraints: large?.wellFormed ?? rows.find((r) => r.circuit.startsWith("wellformed_"))!.constraints,
+    wellFormedProveS: Number(rows.find((r) => r.circuit.startsWith("wellformed_"))!.proveS.toFixed(3)),
+    wellFormedVerifyGas: Number(rows.find((r) => r.circuit.startsWith("wellformed_"))!.gas),
+    ...(large && largestRow
+      ? {
+          constraintsPerWeightOldSpec: Number((large.oldSpec / weightCount(OLD_BENCH_MLP_SPEC)).toFixed(3)),
+          largestMlp2p14: large.largest.spec.sizes.join("-"),
+          largestMlp2p14Constraints: large.largest.constraints,
+          largestMlp2p14ProveS: Number(largestRow.proveS.toFixed(3)),
+        }
+      : {}),
   }),
 );
 await terminateCurve();

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IModelVault} from "./interfaces/IModelVault.sol";
-import {IOwnershipVerifier} from "./interfaces/IGroth16Verifier.sol";
+import {IOwnershipVerifier, IWellFormedVerifier} from "./interfaces/IGroth16Verifier.sol";
 
 /// @title ProofAttestations
 /// @notice Records Groth16-verified attestations about registered models: ownership (knowledge of
@@ -11,6 +11,9 @@ import {IOwnershipVerifier} from "./interfaces/IGroth16Verifier.sol";
 ///         address, the model id and a one-time nonce) and inference (y = model(x) for the
 ///         registered weights commitment, through a per-model verifier the model owner sets per
 ///         reveal variant: what the proof publishes of the output, docs/ZK.md).
+///         An inference counts only for a version whose weights commitment was first attested
+///         well-formed (every committed lane holds an in-range weight): the inference circuit
+///         does not range-check the weights, so without that attestation its proof is worthless.
 contract ProofAttestations {
     /// @notice Fewest and most public signals an inference verifier may take
     ///         ([weightsCommitment, inputCommitment, y_0 .. y_{K-3}] for the public variant).
@@ -38,6 +41,10 @@ contract ProofAttestations {
     ///      version (bits 0-15, 0 = none) and the variant (bits 16-23) in one slot, so recording
     ///      the variant costs no second storage write.
     mapping(bytes32 attestationId => uint24) private _inference;
+    /// @notice Well-formedness verifier (WellformedVerifier_<sizes>) per model, set by its owner.
+    mapping(uint256 modelId => address) public wellFormedVerifier;
+    /// @notice Versions whose registered weights commitment has a verified well-formedness proof.
+    mapping(uint256 modelId => mapping(uint16 version => bool)) public wellFormedAttested;
 
     event OwnershipAttested(uint256 indexed modelId, uint16 indexed version, address indexed claimant, uint256 nonce);
     event InferenceVerifierSet(uint256 indexed modelId, uint8 variant, address verifier, uint256 signals);
@@ -49,6 +56,9 @@ contract ProofAttestations {
         uint8 variant,
         uint256[] pubSignals
     );
+
+    event WellFormedVerifierSet(uint256 indexed modelId, address verifier);
+    event WellFormedAttested(uint256 indexed modelId, uint16 indexed version, uint256 weightsCommitment, address indexed prover);
 
     error ZeroAddress();
     error UnknownModel(uint256 modelId);
@@ -63,6 +73,9 @@ contract ProofAttestations {
     error InvalidSignalCount(uint256 count);
     error AlreadyAttested(bytes32 attestationId);
     error UnknownVariant(uint8 variant);
+    error NoWellFormedVerifier(uint256 modelId);
+    error WellFormedAlreadyAttested(uint256 modelId, uint16 version);
+    error NotWellFormed(uint256 modelId, uint16 version);
 
     /// @param vault_ ModelVault holding the registered commitments.
     /// @param ownership The generated OwnershipVerifier.
@@ -105,9 +118,7 @@ contract ProofAttestations {
     /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[signals]).
     /// @param signals Its public-signal count K: 3..64 for the public variant, 3 for the others.
     function setInferenceVerifier(uint256 modelId, uint8 variant, address verifier, uint256 signals) external {
-        (address owner,,) = vault.modelState(modelId);
-        if (owner == address(0)) revert UnknownModel(modelId);
-        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        _onlyOwner(modelId);
         if (variant >= VARIANT_COUNT) revert UnknownVariant(variant);
         if (verifier == address(0)) revert ZeroAddress();
         uint256 most = variant == VARIANT_PUBLIC ? MAX_INFERENCE_SIGNALS : MIN_INFERENCE_SIGNALS;
@@ -116,8 +127,44 @@ contract ProofAttestations {
         emit InferenceVerifierSet(modelId, variant, verifier, signals);
     }
 
+    /// @notice Sets the generated well-formedness verifier of the model's architecture (owner only).
+    /// @param modelId The model.
+    /// @param verifier Verifier contract with verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1]).
+    function setWellFormedVerifier(uint256 modelId, address verifier) external {
+        _onlyOwner(modelId);
+        if (verifier == address(0)) revert ZeroAddress();
+        wellFormedVerifier[modelId] = verifier;
+        emit WellFormedVerifierSet(modelId, verifier);
+    }
+
+    /// @notice Verifies a well-formedness proof of the model's current weights commitment and
+    ///         records it for the current version (once). Public signals: [weightsCommitment].
+    /// @param modelId The model.
+    /// @param pA Proof point A.
+    /// @param pB Proof point B.
+    /// @param pC Proof point C.
+    /// @param pubSignals The one public signal.
+    function attestWellFormed(
+        uint256 modelId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[1] calldata pubSignals
+    ) external {
+        uint16 version = _currentVersion(modelId);
+        address verifier = wellFormedVerifier[modelId];
+        if (verifier == address(0)) revert NoWellFormedVerifier(modelId);
+        (uint256 weights,) = vault.commitments(modelId, version);
+        if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
+        if (wellFormedAttested[modelId][version]) revert WellFormedAlreadyAttested(modelId, version);
+        if (!IWellFormedVerifier(verifier).verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
+        wellFormedAttested[modelId][version] = true;
+        emit WellFormedAttested(modelId, version, weights, msg.sender);
+    }
+
     /// @notice Verifies an inference proof of one variant against the model's current weights
-    ///         commitment, through the variant's verifier, and records it. Public signals:
+    ///         commitment, through the variant's verifier, and records it; the version must be attested well-formed first
+    ///         (NotWellFormed). Public signals:
     ///         [weightsCommitment, inputCommitment, then y_0 .. y_{K-3} | outputCommitment | class].
     /// @param modelId The model.
     /// @param variant The proof's variant (VARIANT_PUBLIC, VARIANT_COMMITTED, VARIANT_ARGMAX).
@@ -138,6 +185,7 @@ contract ProofAttestations {
         if (variant >= VARIANT_COUNT) revert UnknownVariant(variant);
         address verifier = inferenceVerifier[modelId][variant];
         if (verifier == address(0)) revert NoInferenceVerifier(modelId);
+        if (!wellFormedAttested[modelId][version]) revert NotWellFormed(modelId, version);
         if (pubSignals.length != inferenceSignals[modelId][variant]) revert InvalidSignalCount(pubSignals.length);
         (uint256 weights,) = vault.commitments(modelId, version);
         if (pubSignals[0] != weights) revert WeightsCommitmentMismatch(weights, pubSignals[0]);
@@ -158,6 +206,12 @@ contract ProofAttestations {
     /// @param attestationId keccak256(abi.encode(modelId, variant, pubSignals)).
     function inferenceVariant(bytes32 attestationId) external view returns (uint8) {
         return uint8(_inference[attestationId] >> 16);
+    }
+
+    function _onlyOwner(uint256 modelId) private view {
+        (address owner,,) = vault.modelState(modelId);
+        if (owner == address(0)) revert UnknownModel(modelId);
+        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
     }
 
     function _currentVersion(uint256 modelId) private view returns (uint16 version) {

@@ -217,9 +217,9 @@ export interface CustodianView {
 }
 
 export interface AttestationView {
-  kind: "ownership" | "inference" | "inferenceVerifier";
+  kind: "ownership" | "inference" | "inferenceVerifier" | "wellFormed" | "wellFormedVerifier";
   version: number | null;
-  /** The claimant (ownership), the prover (inference); null for a verifier change. */
+  /** The claimant (ownership), the prover (inference, wellFormed); null for a verifier change. */
   account: Address | null;
   /** inference and inferenceVerifier: the variant (what the proof published of the output); null for ownership. */
   reveal: RevealMode | null;
@@ -265,7 +265,10 @@ export async function modelInfo(src: ViewSource, modelIdInput: bigint): Promise<
       challenges: records_.get(account.toLowerCase()) ?? emptyRecord(),
     };
   });
-  const kinds = { OwnershipAttested: "ownership", InferenceAttested: "inference", InferenceVerifierSet: "inferenceVerifier" } as const;
+  const kinds = {
+    OwnershipAttested: "ownership", InferenceAttested: "inference", InferenceVerifierSet: "inferenceVerifier",
+    WellFormedAttested: "wellFormed", WellFormedVerifierSet: "wellFormedVerifier",
+  } as const;
   const attestations = history
     .filter((l) => l.contract === "attestations")
     .map((l): AttestationView => ({

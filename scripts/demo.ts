@@ -21,10 +21,11 @@ import { terminateCurve } from "../zkp/curve.js";
 import { argmax } from "../zkp/accuracy.js";
 import { verifierContractName } from "../zkp/artifacts.js";
 import { inferenceCalldata, proveInference, verifyInference } from "../zkp/inference.js";
-import { inferenceCircuitName } from "../zkp/mlp-spec.js";
+import { inferenceCircuitName, wellFormedCircuitName } from "../zkp/mlp-spec.js";
 import { runQuantizedMlp, type QuantizedMlp } from "../zkp/mlp.js";
 import { loadMlp } from "../zkp/models.js";
 import { quantizeInput } from "../zkp/quantize.js";
+import { proveWellFormed, wellFormedCalldata } from "../zkp/wellformed.js";
 import { readArtifact } from "./deploy-suite.js";
 import { demoModel, type DemoModel } from "./lib/demo-models.js";
 import { ensureBuilt, startDevnet, type Devnet } from "./lib/devnet.js";
@@ -78,16 +79,21 @@ async function proveAndAttest(devnet: Devnet, modelId: string, licenseeModel: Qu
     createWalletClient({ account: (await loadIdentity(dataDir(name), PASSWORD)).account, chain: hardhat, transport });
   const [ownerWallet, licenseeWallet] = [await walletOf("owner"), await walletOf("licensee")];
   const attestations = devnet.deployment.contracts.ProofAttestations!;
-  const verifier = readArtifact(verifierContractName(inferenceCircuitName(licenseeModel.spec)), "contracts/verifiers");
-  const deployed = await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.deployContract({ abi: verifier.abi, bytecode: verifier.bytecode }),
-  });
-  await publicClient.waitForTransactionReceipt({
-    hash: await ownerWallet.writeContract({
-      address: attestations, abi: proofAttestationsAbi, functionName: "setInferenceVerifier",
-      args: [BigInt(modelId), 0, deployed.contractAddress!, BigInt(proof.publicSignals.length)], // variant 0: public outputs
-    }),
-  });
+  const deployVerifier = async (circuit: string): Promise<Address> => {
+    const artifact = readArtifact(verifierContractName(circuit), "contracts/verifiers");
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await ownerWallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode }) });
+    return receipt.contractAddress!;
+  };
+  const send = async (wallet: typeof ownerWallet, functionName: "setInferenceVerifier" | "setWellFormedVerifier" | "attestWellFormed", args: readonly unknown[]) =>
+    publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: attestations, abi: proofAttestationsAbi, functionName, args } as never) });
+  // variant 0: public outputs
+  await send(ownerWallet, "setInferenceVerifier", [BigInt(modelId), 0, await deployVerifier(inferenceCircuitName(licenseeModel.spec)), BigInt(proof.publicSignals.length)]);
+  await send(ownerWallet, "setWellFormedVerifier", [BigInt(modelId), await deployVerifier(wellFormedCircuitName(licenseeModel.spec))]);
+  // Once per version the owner shows the committed weights are in range (the licensee's copy is
+  // the owner's weights): inferences count only after it.
+  const wellFormed = await send(ownerWallet, "attestWellFormed", [BigInt(modelId), ...wellFormedCalldata(await proveWellFormed(licenseeModel))]);
+  if (wellFormed.status !== "success") throw new Error("the well-formedness attestation reverted");
+  step(`weights commitment attested well-formed by the owner (gas ${wellFormed.gasUsed})`, `tx ${wellFormed.transactionHash as Hex}`);
   const [pA, pB, pC, signals] = inferenceCalldata(proof);
   const attested = await publicClient.waitForTransactionReceipt({
     hash: await licenseeWallet.writeContract({

@@ -74,6 +74,8 @@ export interface Deployment {
   };
   /** The inference verifier of each built circuit, by architecture ("inference_4_16_3"); empty without ProofAttestations. */
   inferenceVerifiers: Record<string, Address>;
+  /** The well-formedness verifier of each built architecture, by the same id; empty without ProofAttestations. */
+  wellFormedVerifiers: Record<string, Address>;
 }
 
 interface Artifact {
@@ -114,7 +116,7 @@ type Wallet = WalletClient<Transport, Chain | undefined, Account>;
 
 /** Deploys CustodianRegistry, LicenseeStaking, ModelVault, StorageChallenges, binds the two cycles,
  * and deploys OwnershipVerifier + ProofAttestations when a verifier is available, with the
- * inference verifier of every built inference circuit (owners set one per model). */
+ * inference and well-formedness verifiers of every built architecture (owners set them per model). */
 export async function deploySuite(
   wallet: Wallet,
   publicClient: PublicClient,
@@ -157,9 +159,12 @@ export async function deploySuite(
     ? null
     : await deploy("ProofAttestations", [vault, verifier]);
   const inferenceVerifiers: Record<string, Address> = {};
+  const wellFormedVerifiers: Record<string, Address> = {};
   if (attestations !== null) {
     for (const { architecture, contractName } of builtInferenceVerifiers()) {
       inferenceVerifiers[architecture] = await deploy(contractName, [], VERIFIERS_DIR);
+      const wellFormed = contractName.replace(/^InferenceVerifier/, "WellformedVerifier");
+      if (existsSync(artifactPath(wellFormed, VERIFIERS_DIR))) wellFormedVerifiers[architecture] = await deploy(wellFormed, [], VERIFIERS_DIR);
     }
   }
 
@@ -179,6 +184,7 @@ export async function deploySuite(
       ProofAttestations: attestations,
     },
     inferenceVerifiers,
+    wellFormedVerifiers,
   };
 }
 

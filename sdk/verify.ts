@@ -65,6 +65,13 @@ export function proofCalls({ publicClient, deployment, vault, read }: SdkContext
         if (params.kind === "ownership") {
           if (signals[1] !== owner) return invalid(`owner commitment ${signals[1]} is not model ${modelId} v${version}'s ${owner}`);
           if (signals[3] !== modelId) return invalid(`the proof is for model ${signals[3]}, not ${modelId}`);
+        } else {
+          // The inference circuit trusts the committed lanes to be in range: only a version attested well-formed gives its proof meaning.
+          const attestations = deployment.contracts.ProofAttestations ?? undefined;
+          const wellFormed = attestations !== undefined && (await read("wellFormedAttested", () =>
+            publicClient.readContract({ address: attestations, abi: proofAttestationsAbi, functionName: "wellFormedAttested", args: [modelId, version] }),
+          ));
+          if (!wellFormed) return invalid(`model ${modelId} v${version} is not attested well-formed: an inference proof of it proves nothing`);
         }
       }
       if (params.verificationKey !== undefined) {

@@ -1,6 +1,8 @@
-// Weight commitment and input hash: signed values -> offset digits -> packed field elements
-// (PACK_BITS per element) -> chained Poseidon. circuits/lib/mlp.circom computes the same.
+// Weight commitment and input hash, chained Poseidon over field elements: the weights' lane
+// elements (zkp/lanes.ts), the input's packed digits (PACK_BITS per element).
+// circuits/lib/mlp.circom computes the same.
 import { assertInRange } from "./field.js";
+import { flattenLanes, laneLayers } from "./lanes.js";
 import { PACK_BITS, inputHeader, specHeader, type MlpSpec } from "./mlp-spec.js";
 import { chainHash, getPoseidon } from "./poseidon.js";
 import type { QuantizedMlp } from "./mlp.js";
@@ -28,15 +30,9 @@ export function packSigned(values: readonly bigint[], bits: number, name: string
   return out;
 }
 
-/** Row-major [out][in] weights of every layer, then every layer's biases. */
-export function flattenParams(model: QuantizedMlp): { weights: bigint[]; biases: bigint[] } {
-  return { weights: model.layers.flatMap((l) => l.weights.flat()), biases: model.layers.flatMap((l) => l.biases) };
-}
-
-/** The field elements hashed by the commitment (exposed for tests and docs). */
+/** The field elements hashed by the commitment: every layer's lane elements (exposed for tests and docs). */
 export function commitmentElements(model: QuantizedMlp): bigint[] {
-  const { weights, biases } = flattenParams(model);
-  return [...packSigned(weights, model.spec.weightBits, "weight"), ...packSigned(biases, model.spec.biasBits, "bias")];
+  return flattenLanes(laneLayers(model));
 }
 
 export async function specTag(spec: MlpSpec): Promise<bigint> {
@@ -49,7 +45,12 @@ export async function inputTag(spec: MlpSpec): Promise<bigint> {
 
 /** weightsCommitment registered on chain for a quantized model. */
 export async function weightsCommitment(model: QuantizedMlp): Promise<bigint> {
-  return chainHash(await getPoseidon(), commitmentElements(model), await specTag(model.spec));
+  return commitLanes(model.spec, commitmentElements(model));
+}
+
+/** The commitment of lane elements as given (unchecked: a malformed lane commits too, which is why well-formedness is proved). */
+export async function commitLanes(spec: MlpSpec, elements: readonly bigint[]): Promise<bigint> {
+  return chainHash(await getPoseidon(), elements, await specTag(spec));
 }
 
 /** inputHash, the public stand-in for the (private) quantized input vector. */

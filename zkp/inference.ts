@@ -3,9 +3,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { circuitArtifacts } from "./artifacts.js";
-import { weightsCommitment } from "./commitment.js";
+import { commitLanes } from "./commitment.js";
 import { assertFieldElement, decodeSigned, encodeSigned } from "./field.js";
 import { groth16Calldata, prove, verify, type ProofBundle, type VerifierCalldata } from "./groth16.js";
+import { flattenLanes, laneLayers, type LaneLayer } from "./lanes.js";
 import type { MlpSpec } from "./mlp-spec.js";
 import { runQuantizedMlp, validateInput, validateQuantizedMlp, type QuantizedMlp } from "./mlp.js";
 import { argmaxClass, inputCommitment, outputCommitment, randomSalt, variantCircuitName, type RevealMode } from "./reveal.js";
@@ -56,8 +57,9 @@ export function builtSpec(circuit: string): MlpSpec {
   return JSON.parse(readFileSync(file, "utf8")) as MlpSpec;
 }
 
-function assertBuiltFor(spec: MlpSpec, reveal: RevealMode): string {
-  const circuit = variantCircuitName(spec, reveal);
+/** The circuit `name(spec)` if it was built for exactly this spec; CircuitMismatchError otherwise. */
+export function assertBuiltFor(spec: MlpSpec, name: (spec: MlpSpec) => string = (s) => variantCircuitName(s, "public")): string {
+  const circuit = name(spec);
   const built = builtSpec(circuit);
   if (JSON.stringify(built) !== JSON.stringify(spec)) {
     throw new CircuitMismatchError(`${circuit} was built for ${JSON.stringify(built)}, model needs ${JSON.stringify(spec)}`);
@@ -67,39 +69,20 @@ function assertBuiltFor(spec: MlpSpec, reveal: RevealMode): string {
 
 export async function proveInference(model: QuantizedMlp, input: readonly bigint[], options: ProveInferenceOptions = {}): Promise<InferenceProof> {
   const reveal = options.reveal ?? "public";
-  const circuit = assertBuiltFor(model.spec, reveal);
-  // The reference fills in the public outputs; a circuit that disagreed with it could not
-  // produce a witness. Inputs are passed unchecked so the witness error path stays real.
-  const diagnose = (): void => {
-    validateQuantizedMlp(model);
-    validateInput(model.spec, input);
-  };
+  const circuit = assertBuiltFor(model.spec, (spec) => variantCircuitName(spec, reveal));
+  // The circuit does not range-check the weights (the well-formedness proof does): refuse an
+  // out-of-range one here. The reference fills in the public outputs; a circuit that disagreed
+  // with it could not produce a witness. Inputs are passed unchecked so the witness error path stays real.
+  validateQuantizedMlp(model);
+  const lanes = laneLayers(model);
+  const diagnose = (): void => validateInput(model.spec, input);
   let outputs: bigint[];
   try {
     outputs = runQuantizedMlp(model, input);
   } catch {
     outputs = new Array<bigint>(model.spec.sizes.at(-1)!).fill(0n);
   }
-  const inputSalt = assertFieldElement("inputSalt", options.inputSalt ?? randomSalt());
-  const outputSalt = reveal === "committed" ? assertFieldElement("outputSalt", options.outputSalt ?? randomSalt()) : undefined;
-  const signals: Record<string, string | string[] | string[][]> = {
-    weightsCommitment: String(await safe(() => weightsCommitment(model))),
-    inputCommitment: String(await safe(() => inputCommitment(model.spec, input, inputSalt))),
-    inputSalt: String(inputSalt),
-    x: input.map((v) => encodeSigned(v).toString()),
-  };
-  if (reveal === "public") signals.y = outputs.map((v) => encodeSigned(v).toString());
-  if (outputSalt !== undefined) {
-    signals.outputCommitment = String(await outputCommitment(model.spec, outputs, outputSalt));
-    signals.outputSalt = String(outputSalt);
-  }
-  if (reveal === "argmax") signals.class = String(options.claimedClass ?? argmaxClass(outputs));
-  model.layers.forEach((layer, l) => {
-    signals[`w${l}`] = layer.weights.map((row) => row.map((w) => encodeSigned(w).toString()));
-    signals[`b${l}`] = layer.biases.map((b) => encodeSigned(b).toString());
-  });
-  const bundle = await prove(circuit, signals, diagnose);
-  const opening: InferenceOpening = { input: [...input], inputSalt, outputs, ...(outputSalt === undefined ? {} : { outputSalt }) };
+  const { bundle, opening } = await proveWithLanes(circuit, model.spec, lanes, input, outputs, { ...options, reveal }, diagnose);
   return {
     ...bundle,
     outputs: reveal === "public" ? bundle.publicSignals.slice(2).map(decodeSigned) : [],
@@ -108,6 +91,51 @@ export async function proveInference(model: QuantizedMlp, input: readonly bigint
     ...(reveal === "argmax" ? { predictedClass: Number(bundle.publicSignals[2]) } : {}),
     opening,
   };
+}
+
+/** The witness inputs wl<l>, bl<l> of a circuit that takes lane elements. */
+export function laneSignals(lanes: readonly LaneLayer[]): Record<string, string[] | string[][]> {
+  const signals: Record<string, string[] | string[][]> = {};
+  lanes.forEach((layer, l) => {
+    signals[`wl${l}`] = layer.weights.map((row) => row.map(String));
+    signals[`bl${l}`] = layer.biases.map(String);
+  });
+  return signals;
+}
+
+/**
+ * Proves y = outputs for the given lane elements, as they are: the circuit does not range-check
+ * lanes (the well-formedness proof does), so this also proves for malformed lanes; exposed for
+ * the soundness tests that show why an inference proof needs a well-formedness attestation.
+ */
+export async function proveWithLanes(
+  circuit: string,
+  spec: MlpSpec,
+  lanes: readonly LaneLayer[],
+  input: readonly bigint[],
+  outputs: readonly bigint[],
+  options: ProveInferenceOptions = {},
+  diagnose: () => void = () => {},
+): Promise<{ bundle: ProofBundle; opening: InferenceOpening }> {
+  const reveal = options.reveal ?? "public";
+  const inputSalt = assertFieldElement("inputSalt", options.inputSalt ?? randomSalt());
+  const outputSalt = reveal === "committed" ? assertFieldElement("outputSalt", options.outputSalt ?? randomSalt()) : undefined;
+  const signals: Record<string, string | string[] | string[][]> = {
+    weightsCommitment: String(await commitLanes(spec, flattenLanes(lanes))),
+    inputCommitment: String(await safe(() => inputCommitment(spec, input, inputSalt))),
+    inputSalt: String(inputSalt),
+    x: input.map((v) => encodeSigned(v).toString()),
+    ...laneSignals(lanes),
+  };
+  if (reveal === "public") signals.y = outputs.map((v) => encodeSigned(v).toString());
+  if (outputSalt !== undefined) {
+    signals.outputCommitment = String(await outputCommitment(spec, outputs, outputSalt));
+    signals.outputSalt = String(outputSalt);
+  }
+  if (reveal === "argmax") signals.class = String(options.claimedClass ?? argmaxClass(outputs));
+  const bundle = await prove(circuit, signals, diagnose);
+  const opening: InferenceOpening = { input: [...input], inputSalt, outputs: [...outputs], ...(outputSalt === undefined ? {} : { outputSalt }) };
+  return { bundle, opening };
 }
 
 /** Commitment/hash of out-of-range values cannot be packed; the witness then fails on the range check. */

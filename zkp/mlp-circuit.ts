@@ -1,22 +1,41 @@
-// Generates the main component of an inference circuit for one MLP architecture.
+// Generates the main components for one MLP architecture: the inference circuit and the
+// well-formedness circuit of its committed lane elements (zkp/lanes.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD_DIR } from "./artifacts.js";
-import { digitsPerElement, specTag } from "./commitment.js";
-import { layerPlans, type MlpSpec } from "./mlp-spec.js";
+import { specTag } from "./commitment.js";
+import { groupCount, lanesOf } from "./lanes.js";
+import { layerPlans, wellFormedCircuitName, type MlpSpec } from "./mlp-spec.js";
 import { variantCircuitName, type RevealMode } from "./reveal.js";
 import { revealLines } from "./reveal-circuit.js";
 
-/** Circom source of the main component; public signals: [weightsCommitment, then per reveal mode (zkp/reveal-circuit.ts)]. */
+/** Declares the lane inputs wl<l>[groups][nIn], bl<l>[groups] and hashes them, in commitment order, into weightsCommitment. */
+async function laneCommitment(spec: MlpSpec): Promise<string[]> {
+  const plans = layerPlans(spec);
+  const nEl = plans.reduce((n, p) => n + groupCount(p) * (p.nIn + 1), 0);
+  const L: string[] = [];
+  plans.forEach((p, l) => L.push(`    signal input wl${l}[${groupCount(p)}][${p.nIn}];`, `    signal input bl${l}[${groupCount(p)}];`));
+  L.push("", "    // The commitment: per layer its weight lanes (group by group), then its bias lanes.");
+  L.push(`    component hw = ChainHash(${nEl}, ${await specTag(spec)});`);
+  let off = 0;
+  plans.forEach((p, l) => {
+    const G = groupCount(p);
+    L.push(`    for (var g = 0; g < ${G}; g++) {`);
+    L.push(`        for (var i = 0; i < ${p.nIn}; i++) hw.in[${off} + g * ${p.nIn} + i] <== wl${l}[g][i];`);
+    L.push(`        hw.in[${off + G * p.nIn} + g] <== bl${l}[g];`, "    }");
+    off += G * (p.nIn + 1);
+  });
+  L.push("    weightsCommitment === hw.out;", "");
+  return L;
+}
+
+/**
+ * Circom source of the inference main for one reveal mode; public signals: [weightsCommitment,
+ * then per reveal mode (zkp/reveal-circuit.ts)]. The weights come in as committed lane elements.
+ */
 export async function inferenceCircuitSource(spec: MlpSpec, mode: RevealMode = "public"): Promise<string> {
   const reveal = await revealLines(spec, mode);
   const plans = layerPlans(spec);
-  const nWeights = plans.reduce((a, p) => a + p.nIn * p.nOut, 0);
-  const nBiases = plans.reduce((a, p) => a + p.nOut, 0);
-  const perW = digitsPerElement(spec.weightBits);
-  const perB = digitsPerElement(spec.biasBits);
-  const nElW = Math.ceil(nWeights / perW);
-  const nElB = Math.ceil(nBiases / perB);
   const tmpl = `Inference_${spec.sizes.join("_")}`;
 
   const L: string[] = [];
@@ -24,40 +43,55 @@ export async function inferenceCircuitSource(spec: MlpSpec, mode: RevealMode = "
   L.push("pragma circom 2.1.0;", "", 'include "lib/mlp.circom";', 'include "lib/reveal.circom";', "", `template ${tmpl}() {`);
   L.push("    signal input weightsCommitment;", ...reveal.declarations);
   L.push(`    signal input x[${spec.sizes[0]}];`);
-  plans.forEach((p, l) => L.push(`    signal input w${l}[${p.nOut}][${p.nIn}];`, `    signal input b${l}[${p.nOut}];`));
-  L.push("", "    // Range checks and packing of every parameter, then the commitment.");
-  L.push(`    component pw = RangePack(${nWeights}, ${spec.weightBits}, ${perW});`);
-  L.push(`    component pb = RangePack(${nBiases}, ${spec.biasBits}, ${perB});`);
-  let wOff = 0;
-  let bOff = 0;
-  plans.forEach((p, l) => {
-    L.push(`    for (var j = 0; j < ${p.nOut}; j++) {`);
-    L.push(`        for (var i = 0; i < ${p.nIn}; i++) pw.in[${wOff} + j * ${p.nIn} + i] <== w${l}[j][i];`);
-    L.push(`        pb.in[${bOff} + j] <== b${l}[j];`, "    }");
-    wOff += p.nIn * p.nOut;
-    bOff += p.nOut;
-  });
-  L.push(`    component hw = ChainHash(${nElW + nElB}, ${await specTag(spec)});`);
-  L.push(`    for (var e = 0; e < ${nElW}; e++) hw.in[e] <== pw.out[e];`);
-  L.push(`    for (var e = 0; e < ${nElB}; e++) hw.in[${nElW} + e] <== pb.out[e];`);
-  L.push("    weightsCommitment === hw.out;", "");
+  L.push(...(await laneCommitment(spec)));
   L.push(...reveal.input);
   plans.forEach((p, l) => {
     L.push(
-      `    component layer${l} = DenseLayer(${p.nIn}, ${p.nOut}, ${p.slotBits}, ${p.shift}, ${p.relu ? 1 : 0}, ${p.round}, ${p.slotsPerProduct});`,
+      `    component layer${l} = DenseLayer(${p.nIn}, ${p.nOut}, ${p.slotBits}, ${p.shift}, ${p.relu ? 1 : 0}, ${p.round}, ${p.slotsPerProduct}, ${spec.weightBits}, ${spec.biasBits});`,
     );
-    L.push(`    layer${l}.x <== ${l === 0 ? "x" : `layer${l - 1}.y`};`, `    layer${l}.w <== w${l};`, `    layer${l}.b <== b${l};`);
+    L.push(`    layer${l}.x <== ${l === 0 ? "x" : `layer${l - 1}.y`};`, `    layer${l}.wl <== wl${l};`, `    layer${l}.bl <== bl${l};`);
   });
   L.push(...reveal.output(`layer${plans.length - 1}.y`), "}", "");
   L.push(`component main {public [weightsCommitment, ${reveal.publicList}]} = ${tmpl}();`, "");
   return L.join("\n");
 }
 
-/** Writes the generated main into the build folder (never into circuits/, which holds sources only). */
-export async function writeInferenceCircuit(spec: MlpSpec, mode: RevealMode = "public"): Promise<string> {
+/**
+ * Circom source of the well-formedness main; public signals: [weightsCommitment]. It proves
+ * that every lane of every committed element holds an in-range weight or bias digit.
+ */
+export async function wellFormedCircuitSource(spec: MlpSpec): Promise<string> {
+  const plans = layerPlans(spec);
+  const tmpl = `WellFormed_${spec.sizes.join("_")}`;
+  const L: string[] = [];
+  L.push(`// GENERATED by zkp/mlp-circuit.ts for ${JSON.stringify(spec)}. Do not edit.`);
+  L.push("pragma circom 2.1.0;", "", 'include "lib/mlp.circom";', "", `template ${tmpl}() {`, "    signal input weightsCommitment;");
+  L.push(...(await laneCommitment(spec)));
+  plans.forEach((p, l) => {
+    for (let g = 0; g < groupCount(p); g++) {
+      const k = lanesOf(p, g);
+      L.push(`    component w${l}g${g}[${p.nIn}];`);
+      L.push(`    for (var i = 0; i < ${p.nIn}; i++) {`, `        w${l}g${g}[i] = LaneDigits(${k}, ${p.slotBits}, ${spec.weightBits});`, `        w${l}g${g}[i].el <== wl${l}[${g}][i];`, "    }");
+      L.push(`    component b${l}g${g} = LaneDigits(${k}, ${p.slotBits}, ${spec.biasBits});`, `    b${l}g${g}.el <== bl${l}[${g}];`);
+    }
+  });
+  L.push("}", "", `component main {public [weightsCommitment]} = ${tmpl}();`, "");
+  return L.join("\n");
+}
+
+function writeGenerated(name: string, source: string): string {
   const dir = join(BUILD_DIR, "generated");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${variantCircuitName(spec, mode)}.circom`);
-  writeFileSync(file, await inferenceCircuitSource(spec, mode));
+  const file = join(dir, `${name}.circom`);
+  writeFileSync(file, source);
   return file;
+}
+
+/** Writes the generated main into the build folder (never into circuits/, which holds sources only). */
+export async function writeInferenceCircuit(spec: MlpSpec, mode: RevealMode = "public"): Promise<string> {
+  return writeGenerated(variantCircuitName(spec, mode), await inferenceCircuitSource(spec, mode));
+}
+
+export async function writeWellFormedCircuit(spec: MlpSpec): Promise<string> {
+  return writeGenerated(wellFormedCircuitName(spec), await wellFormedCircuitSource(spec));
 }

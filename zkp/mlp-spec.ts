@@ -4,7 +4,8 @@
 
 /** Bits per packed field element (< 253, so every packing is unique below the field modulus). */
 export const PACK_BITS = 252;
-export const COMMITMENT_VERSION = 1n;
+/** 2: the weights are committed as lane elements (zkp/lanes.ts); 1 packed them densely. */
+export const COMMITMENT_VERSION = 2n;
 const INPUT_DOMAIN = 2n;
 
 export class MlpSpecError extends Error {
@@ -109,4 +110,9 @@ export function paramCount(spec: MlpSpec): number {
 /** "inference_4_16_3" */
 export function inferenceCircuitName(spec: MlpSpec): string {
   return `inference_${spec.sizes.join("_")}`;
+}
+
+/** "wellformed_4_16_3": the well-formedness circuit of the architecture's lane elements. */
+export function wellFormedCircuitName(spec: MlpSpec): string {
+  return `wellformed_${spec.sizes.join("_")}`;
 }

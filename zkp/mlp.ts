@@ -54,6 +54,14 @@ export function validateInput(spec: MlpSpec, input: readonly bigint[]): void {
 export function runQuantizedMlp(model: QuantizedMlp, input: readonly bigint[]): bigint[] {
   validateQuantizedMlp(model);
   validateInput(model.spec, input);
+  return forwardUnchecked(model, input);
+}
+
+/**
+ * The same arithmetic without the range checks: what the inference circuit computes for lanes
+ * that are not in range (it does not check them; the well-formedness proof does). Tests only.
+ */
+export function forwardUnchecked(model: QuantizedMlp, input: readonly bigint[]): bigint[] {
   const plans = layerPlans(model.spec);
   let x: bigint[] = [...input];
   plans.forEach((p, l) => {

@@ -9,8 +9,13 @@ import { SafetensorsError, parseSafetensors, parseSafetensorsHeader, type Tensor
 
 export const IRIS_MODEL_PATH = join(PROJECT_ROOT, "models", "iris-4-16-3.safetensors");
 
-/** Benchmark-only architecture (64-32-10), too big for the CI ptau. */
-export const BENCH_MLP_SPEC: MlpSpec = { sizes: [64, 32, 10], weightBits: 6, biasBits: 16, inputBits: 12, fracBits: 8, shifts: [5, 5] };
+/**
+ * Benchmark-only architecture (64-32-10), too big for the CI ptau: the UCI digits model's spec
+ * (8x8 pixels 0..16 scaled to [0, 1], so quantized inputs are 0..64 at fracBits 6).
+ */
+export const BENCH_MLP_SPEC: MlpSpec = { sizes: [64, 32, 10], weightBits: 6, biasBits: 20, inputBits: 8, fracBits: 6, shifts: [5, 4] };
+/** The benchmark spec before issue 18 (12-bit inputs at fracBits 8), for comparison. */
+export const OLD_BENCH_MLP_SPEC: MlpSpec = { sizes: [64, 32, 10], weightBits: 6, biasBits: 16, inputBits: 12, fracBits: 8, shifts: [5, 5] };
 
 const naturalOrder = (a: string, b: string): number => a.localeCompare(b, "en", { numeric: true });
 

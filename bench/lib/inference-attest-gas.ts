@@ -1,18 +1,26 @@
-// Gas of ProofAttestations.setInferenceVerifier and attestInference for each reveal variant of
-// the Iris 4-16-3 circuit (bench/gas.ts): a model registered with the Iris weights commitment,
-// each variant's generated verifier deployed and set, one real proof attested per variant.
+// Gas of ProofAttestations' inference path for the Iris 4-16-3 architecture (bench/gas.ts): a
+// model registered with the Iris weights commitment, its well-formedness verifier set and one
+// well-formedness proof attested (an inference counts only after it), then each reveal variant's
+// generated verifier deployed and set, and one real proof attested per variant.
 import type { Hex } from "viem";
 import { verifierContractName } from "../../zkp/artifacts.js";
 import { weightsCommitment } from "../../zkp/commitment.js";
 import { inferenceCalldata, proveInference } from "../../zkp/inference.js";
+import { wellFormedCircuitName } from "../../zkp/mlp-spec.js";
 import { loadIrisModel } from "../../zkp/models.js";
 import { quantizeInput } from "../../zkp/quantize.js";
 import { REVEAL_MODES, variantIndex } from "../../zkp/reveal-mode.js";
+import { proveWellFormed, wellFormedCalldata } from "../../zkp/wellformed.js";
+
+type Point = readonly [bigint, bigint];
+type G2 = readonly [Point, Point];
 
 interface Attestations {
   write: {
     setInferenceVerifier(args: readonly [bigint, number, Hex, bigint], opts: { account: never }): Promise<Hex>;
-    attestInference(args: readonly [bigint, number, readonly [bigint, bigint], readonly [readonly [bigint, bigint], readonly [bigint, bigint]], readonly [bigint, bigint], readonly bigint[]], opts: { account: never }): Promise<Hex>;
+    attestInference(args: readonly [bigint, number, Point, G2, Point, readonly bigint[]], opts: { account: never }): Promise<Hex>;
+    setWellFormedVerifier(args: readonly [bigint, Hex], opts: { account: never }): Promise<Hex>;
+    attestWellFormed(args: readonly [bigint, Point, G2, Point, readonly [bigint]], opts: { account: never }): Promise<Hex>;
   };
 }
 
@@ -26,17 +34,25 @@ export interface InferenceGasContext {
   sender: never;
 }
 
-/** { attestInferencePublic, attestInferenceCommitted, attestInferenceArgmax } gas per transaction. */
+/**
+ * { setWellFormedVerifier, attestWellFormed, setInferenceVerifier (public),
+ *   attestInferencePublic, attestInferenceCommitted, attestInferenceArgmax } gas per transaction.
+ */
 export async function inferenceAttestGas(c: InferenceGasContext): Promise<Record<string, bigint>> {
   const iris = loadIrisModel();
   const modelId = await c.registerModel(await weightsCommitment(iris));
-  const x = quantizeInput(iris.spec, [6.7, 3.0, 5.2, 2.3]);
   const out: Record<string, bigint> = {};
+  const wfVerifier = await c.deploy(verifierContractName(wellFormedCircuitName(iris.spec)));
+  out.setWellFormedVerifier = await c.gas(c.attestations.write.setWellFormedVerifier([modelId, wfVerifier], { account: c.owner }));
+  out.attestWellFormed = await c.gas(c.attestations.write.attestWellFormed([modelId, ...wellFormedCalldata(await proveWellFormed(iris))], { account: c.sender }));
+  const x = quantizeInput(iris.spec, [6.7, 3.0, 5.2, 2.3]);
   for (const reveal of REVEAL_MODES) {
     const proof = await proveInference(iris, x, { reveal });
     const [pA, pB, pC, signals] = inferenceCalldata(proof);
     const variant = variantIndex(reveal);
-    await c.attestations.write.setInferenceVerifier([modelId, variant, await c.deploy(verifierContractName(proof.circuit)), BigInt(signals.length)], { account: c.owner });
+    const set = c.gas(c.attestations.write.setInferenceVerifier([modelId, variant, await c.deploy(verifierContractName(proof.circuit)), BigInt(signals.length)], { account: c.owner }));
+    if (reveal === "public") out.setInferenceVerifier = await set;
+    else await set;
     const key = `attestInference${reveal.charAt(0).toUpperCase()}${reveal.slice(1)}`;
     out[key] = await c.gas(c.attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: c.sender }));
   }

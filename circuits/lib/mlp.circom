@@ -48,33 +48,60 @@ template ChainHash(n, iv) {
     out <== prev;
 }
 
+// Lane element of `k` lanes, `slotBits` apart, each holding a `bits`-bit digit:
+// el = sum_m d_m * 2^(slotBits*m) with d_m in [0, 2^bits). The well-formedness circuit uses it
+// once per committed element; it is what makes the inference's slot arithmetic exact.
+template LaneDigits(k, slotBits, bits) {
+    signal input el;
+    signal d[k];
+    component rc[k];
+    var acc = 0;
+    for (var m = 0; m < k; m++) {
+        d[m] <-- (el >> (slotBits * m)) & ((1 << bits) - 1);
+        rc[m] = Num2Bits(bits);
+        rc[m].in <== d[m];
+        acc += d[m] * (1 << (slotBits * m));
+    }
+    el === acc;
+}
+
+// The signed lane vector of a lane element: sum_m (d_m - 2^(bits-1)) * 2^(slotBits*m), as the
+// constant the element is offset by (every lane's digit is the value + 2^(bits-1)).
+function laneOffset(k, slotBits, bits) {
+    var c = 0;
+    for (var m = 0; m < k; m++) c += (1 << (bits - 1)) * (1 << (slotBits * m));
+    return c;
+}
+
 // Dense layer in fixed point: z_j = sum_i w[j][i] * x[i] + b[j];
 // y_j = floor((z_j + round) / 2^shift), then ReLU when relu == 1.
-// `per` neurons share each multiplication: their weights are packed in slots of slotBits bits,
-// so (sum_m w[j_m][i] * 2^(slotBits*m)) * x[i] computes `per` products in one constraint. The
-// slots never overflow (slotBits comes from worst-case bounds), so one bit decomposition of the
-// packed sum yields every z_j exactly; it is the range check, the division with remainder (low
-// `shift` bits are the remainder) and the sign for ReLU (top bit) at once.
-template DenseLayer(nIn, nOut, slotBits, shift, relu, round, per) {
+// The weights come as committed lane elements: wl[g][i] holds the weights of neurons
+// g*per .. g*per+per-1 for input i, one per slot of slotBits bits (digit w + 2^(weightBits-1));
+// bl[g] holds their biases the same way (digit b + 2^(biasBits-1)). So
+// (wl[g][i] - offset) * x[i] computes `per` products in one constraint and no weight is
+// decomposed here: the lanes are in range because the well-formedness proof of the same
+// commitment says so. The slots then never overflow (slotBits comes from worst-case bounds),
+// so one bit decomposition of the packed sum yields every z_j exactly; it is the range check,
+// the division with remainder (low `shift` bits) and the sign for ReLU (top bit) at once.
+template DenseLayer(nIn, nOut, slotBits, shift, relu, round, per, weightBits, biasBits) {
     signal input x[nIn];
-    signal input w[nOut][nIn];
-    signal input b[nOut];
+    var nGroups = (nOut + per - 1) \ per;
+    signal input wl[nGroups][nIn];
+    signal input bl[nGroups];
     signal output y[nOut];
 
-    var nGroups = (nOut + per - 1) \ per;
     signal prod[nGroups][nIn];
     component bits[nGroups];
     var offset = (1 << (slotBits - 1)) + round;
     for (var g = 0; g < nGroups; g++) {
         var k = minOf(per, nOut - g * per);
-        var acc = 0;
+        var wOff = laneOffset(k, slotBits, weightBits);
+        var acc = bl[g] - laneOffset(k, slotBits, biasBits);
         for (var i = 0; i < nIn; i++) {
-            var packed = 0;
-            for (var m = 0; m < k; m++) packed += w[g * per + m][i] * (1 << (slotBits * m));
-            prod[g][i] <== packed * x[i];
+            prod[g][i] <== (wl[g][i] - wOff) * x[i];
             acc += prod[g][i];
         }
-        for (var m = 0; m < k; m++) acc += (b[g * per + m] + offset) * (1 << (slotBits * m));
+        for (var m = 0; m < k; m++) acc += offset * (1 << (slotBits * m));
         bits[g] = Num2Bits(k * slotBits);
         bits[g].in <== acc;
         for (var m = 0; m < k; m++) {

@@ -14,6 +14,20 @@ interface IOwnershipVerifier {
     ) external view returns (bool);
 }
 
+/// @title IWellFormedVerifier
+/// @notice The snarkjs-generated Groth16 verifier of an architecture's well-formedness circuit
+///         (WellformedVerifier_<sizes>): every lane of every committed element is in range.
+/// @dev Public signals: [weightsCommitment].
+interface IWellFormedVerifier {
+    /// @notice True when the proof is valid for the public signal.
+    function verifyProof(
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[1] calldata pubSignals
+    ) external view returns (bool);
+}
+
 /// @title IGroth16Verifier
 /// @notice Shape shared by every snarkjs Groth16 verifier. Inference verifiers take
 ///         `uint256[K]` public signals ([weightsCommitment, inputHash, y_0 .. y_{K-3}]); since K

@@ -34,6 +34,8 @@ const deploymentSchema = z.object({
   // The generated Groth16 verifier of each built inference circuit, by architecture (its circuit
   // name, e.g. "inference_4_16_3"; node/chain/verifiers.ts). Absent in records written before them.
   inferenceVerifiers: z.record(z.string().regex(/^inference(_[1-9][0-9]{0,3}){2,8}(_committed|_argmax)?$/, "not an architecture id like inference_4_16_3 (or a variant, inference_4_16_3_argmax)"), address).optional(),
+  // The well-formedness verifier (WellformedVerifier_<sizes>) of each architecture, by its id without variant.
+  wellFormedVerifiers: z.record(z.string().regex(/^inference(_[1-9][0-9]{0,3}){2,8}$/, "not an architecture id like inference_4_16_3"), address).optional(),
 });
 
 /** Same shape as scripts/deploy-suite.ts's Deployment, so its result can be passed as is. */

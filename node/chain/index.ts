@@ -80,3 +80,4 @@ export { challengeRecord, custodianStake, custodianStatus, CustodianActionError,
 export { OPENING_FORMAT, OpeningError, openingChecks, parseOpeningFile, type InferenceOpeningFile } from "./openings.js";
 export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveInferenceFile, proveInferenceWithOpening, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveInferenceOptions, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";
 export { architectureId, attestInferenceFile, deployedInferenceVerifiers, inferenceAttestationId, inferenceVerifierOf, resolveVerifier, setInferenceVerifier, signalsOf, VerifierError, verifierSignalsAt, type InferenceAttestation, type InferenceVerifierView, type SetVerifierResult, type VerifierErrorCode, type VerifierTarget } from "./verifiers.js";
+export { attestWellFormedFile, proveWellFormedFile, type ProveWellFormedOptions } from "./wellformed.js";

@@ -18,8 +18,8 @@ const FIELD_P = 2188824287183927522224640574525727508854836440041603434369820418
 
 export interface ProofFile {
   format: typeof PROOF_FORMAT;
-  kind: "ownership" | "inference";
-  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3", "inference_4_16_3_argmax". */
+  kind: "ownership" | "inference" | "wellformed";
+  /** The circuit (and so verification key) it was made with: "ownership", "inference_4_16_3", "inference_4_16_3_argmax", "wellformed_4_16_3". */
   circuit: string;
   /** Inference: what the proof publishes of the output (= the circuit's variant; absent in files from before variants: public). */
   reveal?: RevealMode;
@@ -27,7 +27,7 @@ export interface ProofFile {
   modelId: string;
   /** The version whose commitments it was made against. */
   version: number;
-  /** Ownership: the claimant it is bound to (publicSignals[2]); inference: who made it (informative). */
+  /** Ownership: the claimant it is bound to (publicSignals[2]); inference, wellformed: who made it (informative). */
   prover: Address;
   /** Public signals in circuit order, decimal field elements. */
   publicSignals: string[];
@@ -76,17 +76,18 @@ export function parseProofFile(text: string): ProofFile {
   };
   if (typeof f !== "object" || f === null) bad("content is not an object");
   if (f.format !== PROOF_FORMAT) bad(`format is not ${PROOF_FORMAT}`);
-  if (f.kind !== "ownership" && f.kind !== "inference") bad("kind is neither ownership nor inference");
-  if (typeof f.circuit !== "string" || !/^(ownership|inference(_[0-9]{1,4}){2,8}(_committed|_argmax)?)$/.test(f.circuit)) bad("circuit is not a circuit name");
-  if ((f.kind === "ownership") !== (f.circuit === "ownership")) bad("circuit does not match its kind");
+  if (f.kind !== "ownership" && f.kind !== "inference" && f.kind !== "wellformed") bad("kind is not ownership, inference or wellformed");
+  if (typeof f.circuit !== "string" || !/^(ownership|inference(_[0-9]{1,4}){2,8}(_committed|_argmax)?|wellformed(_[0-9]{1,4}){2,8})$/.test(f.circuit)) bad("circuit is not a circuit name");
+  if (f.circuit!.split("_")[0] !== f.kind) bad("circuit does not match its kind");
   if (f.reveal !== undefined && (f.kind !== "inference" || !isRevealMode(f.reveal) || f.reveal !== revealModeOf(f.circuit!))) bad("reveal is not its circuit's variant");
   if (typeof f.modelId !== "string" || !/^[1-9][0-9]{0,76}$/.test(f.modelId)) bad("modelId is not a model id");
   if (!Number.isSafeInteger(f.version) || f.version! < 1) bad("version is not a version number");
   if (typeof f.prover !== "string" || !isAddress(f.prover)) bad("prover is not an address");
   const signals = f.publicSignals;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && decimal.test(s) && BigInt(s) < FIELD_P)) bad("publicSignals are not decimal field elements");
-  if (f.kind === "ownership" ? signals!.length !== 5 : signals!.length < 3 || signals!.length > 64) bad("publicSignals have the wrong count");
-  if (f.kind === "inference" && revealModeOf(f.circuit!) !== "public" && signals!.length !== variantSignalCount(0, revealModeOf(f.circuit!))) bad("publicSignals have the wrong count");
+  const count = signals!.length;
+  if (f.kind === "ownership" ? count !== 5 : f.kind === "wellformed" ? count !== 1 : count < 3 || count > 64) bad("publicSignals have the wrong count");
+  if (f.kind === "inference" && revealModeOf(f.circuit!) !== "public" && count !== variantSignalCount(0, revealModeOf(f.circuit!))) bad("publicSignals have the wrong count");
   const p = f.proof as Groth16Proof | undefined;
   const point = (v: unknown, n: number) => Array.isArray(v) && v.length >= n && v.every((x) => typeof x === "string" && decimal.test(x));
   if (typeof p !== "object" || p === null || !point(p.pi_a, 2) || !point(p.pi_c, 2) || !Array.isArray(p.pi_b) || p.pi_b.length < 2 || !p.pi_b.every((row) => point(row, 2))) {
@@ -95,7 +96,7 @@ export function parseProofFile(text: string): ProofFile {
   return f as ProofFile;
 }
 
-async function modelVersion(chain: ChainClient, modelId: bigint, version?: number) {
+export async function modelVersion(chain: ChainClient, modelId: bigint, version?: number) {
   const state = await chain.modelState(modelId);
   if (state === null) throw new ProofError("UNKNOWN_MODEL", `model ${modelId} is not registered`);
   const v = version ?? state.version;
@@ -104,7 +105,7 @@ async function modelVersion(chain: ChainClient, modelId: bigint, version?: numbe
   return { state, version: v, record };
 }
 
-function attestations(chain: ChainClient) {
+export function attestations(chain: ChainClient) {
   const contract = chain.contracts.attestations;
   if (contract === null) throw new ProofError("NO_ATTESTATIONS", "this deployment has no ProofAttestations contract (and so no deployed verifiers)");
   return contract;
@@ -128,13 +129,7 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
     throw new ProofError("NO_OWNER_COMMITMENT", `model ${options.modelId} version ${version} registered no owner commitment: no ownership proof can be checked against it`);
   }
   const zkp = await import("../../zkp/ownership.js");
-  if (options.weightsPath !== undefined) {
-    const [{ loadMlp }, { weightsCommitment }] = await Promise.all([import("../../zkp/models.js"), import("../../zkp/commitment.js")]);
-    const local = await weightsCommitment(loadMlp(options.weightsPath));
-    if (local !== record.weightsCommitment) {
-      throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${options.weightsPath} commit to ${local}, model ${options.modelId} version ${version} registered ${record.weightsCommitment}`);
-    }
-  }
+  if (options.weightsPath !== undefined) await registeredModel(options.weightsPath, record, `model ${options.modelId} version ${version}`);
   if ((await zkp.ownerCommitment(record.weightsCommitment, options.ownerSecret)) !== record.ownerCommitment) {
     throw new ProofError("OWNER_SECRET_MISMATCH", `this owner secret is not the one behind model ${options.modelId} version ${version}'s owner commitment`);
   }
@@ -160,6 +155,17 @@ export async function proveOwnershipFile(chain: ChainClient, options: ProveOwner
   };
 }
 
+/** The model at `weightsPath`, refused (WEIGHTS_MISMATCH) unless it commits to what the version registered. */
+export async function registeredModel(weightsPath: string, record: { weightsCommitment: bigint }, at: string) {
+  const [{ loadMlp }, { weightsCommitment }] = await Promise.all([import("../../zkp/models.js"), import("../../zkp/commitment.js")]);
+  const model = loadMlp(weightsPath);
+  const local = await weightsCommitment(model);
+  if (local !== record.weightsCommitment) {
+    throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${weightsPath} commit to ${local}, ${at} registered ${record.weightsCommitment}`);
+  }
+  return model;
+}
+
 export interface ProveInferenceOptions {
   modelId: bigint;
   /** What the proof publishes of the output (default public). */
@@ -180,17 +186,8 @@ export async function proveInferenceFile(chain: ChainClient, options: ProveInfer
 /** The proof file and, separately, the opening of its commitments (salts and private values). */
 export async function proveInferenceWithOpening(chain: ChainClient, options: ProveInferenceOptions): Promise<{ file: ProofFile; opening: InferenceOpeningFile }> {
   const { version, record } = await modelVersion(chain, options.modelId);
-  const [{ loadMlp }, { weightsCommitment }, { quantizeInput }, { proveInference }] = await Promise.all([
-    import("../../zkp/models.js"),
-    import("../../zkp/commitment.js"),
-    import("../../zkp/quantize.js"),
-    import("../../zkp/inference.js"),
-  ]);
-  const model = loadMlp(options.weightsPath);
-  const local = await weightsCommitment(model);
-  if (local !== record.weightsCommitment) {
-    throw new ProofError("WEIGHTS_MISMATCH", `the weights at ${options.weightsPath} commit to ${local}, model ${options.modelId} version ${version} registered ${record.weightsCommitment}`);
-  }
+  const [{ quantizeInput }, { proveInference }] = await Promise.all([import("../../zkp/quantize.js"), import("../../zkp/inference.js")]);
+  const model = await registeredModel(options.weightsPath, record, `model ${options.modelId} version ${version}`);
   if (options.input.length !== model.spec.sizes[0]) throw new ProofError("INPUT_INVALID", `the model takes ${model.spec.sizes[0]} inputs, got ${options.input.length}`);
   let x: bigint[];
   try {
@@ -201,21 +198,35 @@ export async function proveInferenceWithOpening(chain: ChainClient, options: Pro
   const reveal = options.reveal ?? "public";
   const proof = await proveInference(model, x, { reveal });
   const file: ProofFile = {
-    format: PROOF_FORMAT,
-    kind: "inference",
-    circuit: proof.circuit,
+    ...proofFileOf(chain, "inference", options.modelId, version, options.prover, proof),
     reveal,
-    chainId: chain.chainId,
-    modelId: options.modelId.toString(),
-    version,
-    prover: getAddress(options.prover),
-    publicSignals: proof.publicSignals.map(String),
-    proof: proof.proof,
     ...(reveal === "public" ? { outputs: proof.outputs.map(String) } : {}),
     ...(proof.predictedClass === undefined ? {} : { predictedClass: proof.predictedClass }),
-    createdAt: new Date().toISOString(),
   };
   return { file, opening: openingFile(file, proof.opening) };
+}
+
+/** The file of an inference or well-formedness proof made against `version` (prover informative). */
+export function proofFileOf(
+  chain: ChainClient,
+  kind: "inference" | "wellformed",
+  modelId: bigint,
+  version: number,
+  prover: Address,
+  proof: { circuit: string; proof: Groth16Proof; publicSignals: bigint[] },
+): ProofFile {
+  return {
+    format: PROOF_FORMAT,
+    kind,
+    circuit: proof.circuit,
+    chainId: chain.chainId,
+    modelId: modelId.toString(),
+    version,
+    prover: getAddress(prover),
+    publicSignals: proof.publicSignals.map(String),
+    proof: proof.proof,
+    createdAt: new Date().toISOString(),
+  };
 }
 
 export interface VerifyProofOptions {
@@ -251,9 +262,14 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
   } else {
     check("weightsCommitmentRegistered", record.weightsCommitment !== 0n, `${at} registered no weights commitment`);
   }
+  if (file.kind === "inference") {
+    // The inference circuit trusts the lanes to be in range: only a well-formed commitment makes its proof mean y = model(x).
+    const attested = chain.contracts.attestations !== null && (await attestations(chain).read.wellFormedAttested([options.modelId, version]));
+    check("wellFormed", attested, `${at} has no well-formedness attestation (\`modelvault prove wellformed\`, \`attest wellformed\`): an inference proof of it proves nothing`);
+  }
   const reveal = file.kind === "inference" ? (file.reveal ?? revealModeOf(file.circuit)) : undefined;
   if (options.opening !== undefined) {
-    if (file.kind !== "inference") throw new ProofError("PROOF_FILE_INVALID", "an opening opens an inference proof, this one is ownership");
+    if (file.kind !== "inference") throw new ProofError("PROOF_FILE_INVALID", `an opening opens an inference proof, this one is ${file.kind}`);
     for (const [name, ok] of Object.entries(await openingChecks(file, options.opening))) check(name, ok, `the opening does not open the proof (${name})`);
   }
   let nonceUsed: boolean | undefined;
@@ -266,6 +282,9 @@ export async function verifyProofFile(chain: ChainClient, file: ProofFile, optio
       const [a, b, c] = groth16Calldata({ proof: file.proof, publicSignals: signals });
       proofHolds = await chain.publicClient.readContract({ address: verifier, abi: ownershipVerifierAbi, functionName: "verifyProof", args: [a, b, c, signals as unknown as readonly [bigint, bigint, bigint, bigint, bigint]] });
       nonceUsed = await contract.read.nonceUsed([options.modelId, signals[4]!]);
+    } else if (file.kind === "wellformed") {
+      const { wellFormedOnChain } = await import("./wellformed.js");
+      proofHolds = await wellFormedOnChain(chain, options.modelId, file, signals);
     } else {
       proofHolds = await inferenceOnChain(chain, contract, options.modelId, reveal!, file, signals, check);
     }

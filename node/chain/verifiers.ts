@@ -9,7 +9,10 @@
  * has one verifier per reveal variant (zkp/reveal-mode.ts), named with the variant's suffix
  * ("inference_4_16_3_argmax"; none for public) and set per model and variant: the public one
  * takes 2 + outputs public signals ([weightsCommitment, inputCommitment, y...]), the committed
- * and argmax ones 3.
+ * and argmax ones 3. Its well-formedness verifier (WellformedVerifier_<sizes>,
+ * `wellFormedVerifiers` in the deployment, one for all variants) is set along with it when the
+ * architecture is named: inferences count only for versions attested well-formed
+ * (node/chain/wellformed.ts).
  */
 import { encodeAbiParameters, getAddress, isAddress, isAddressEqual, keccak256, toFunctionSelector, type Address, type Hex } from "viem";
 import { NodeError } from "../errors.js";
@@ -29,6 +32,7 @@ export type VerifierErrorCode =
   | "SIGNAL_COUNT_MISMATCH"
   | "WEIGHTS_MISMATCH"
   | "ALREADY_ATTESTED"
+  | "NOT_WELL_FORMED"
   | "PROOF_FILE_INVALID"
   | "PROOF_INVALID";
 
@@ -145,6 +149,20 @@ export interface SetVerifierResult extends InferenceVerifierView {
   previous: InferenceVerifierView;
   /** null when the model already had exactly this verifier: nothing was sent. */
   tx: SentTx | null;
+  /** The architecture's well-formedness verifier, when the deployment has one for it. */
+  wellFormedVerifier: Address | null;
+  /** null when nothing was sent for it (already set, or no architecture named). */
+  wellFormedTx: SentTx | null;
+}
+
+/** Sets the deployment's well-formedness verifier of `architecture` for the model, unless it already is. */
+async function setWellFormedVerifierOf(chain: ChainClient, modelId: bigint, architecture: string | null): Promise<{ wellFormedVerifier: Address | null; wellFormedTx: SentTx | null }> {
+  const address = architecture === null ? undefined : chain.deployment.wellFormedVerifiers?.[architecture];
+  if (address === undefined) return { wellFormedVerifier: null, wellFormedTx: null };
+  const current = await attestationsOf(chain).read.wellFormedVerifier([modelId]);
+  if (isAddressEqual(current, address)) return { wellFormedVerifier: address, wellFormedTx: null };
+  const { receipt: _receipt, ...tx } = await send(chain, "attestations", "setWellFormedVerifier", [modelId, address], { modelId });
+  return { wellFormedVerifier: address, wellFormedTx: tx };
 }
 
 /** Resolves a target to an address with its signal count, checking the code there. */
@@ -182,10 +200,13 @@ export async function setInferenceVerifier(chain: ChainClient, modelId: bigint, 
   const { address, signals, architecture, reveal } = await resolveVerifier(chain, target);
   const previous = await inferenceVerifierOf(chain, modelId, reveal);
   const view = { modelId: modelId.toString(), reveal, verifier: address, signals, architecture };
-  if (previous.verifier !== null && isAddressEqual(previous.verifier, address) && previous.signals === signals) return { ...view, previous, tx: null };
-  const sent = await send(chain, "attestations", "setInferenceVerifier", [modelId, variantIndex(reveal), address, BigInt(signals)], { modelId });
-  const { receipt: _receipt, ...tx } = sent;
-  return { ...view, previous, tx };
+  let tx: SentTx | null = null;
+  if (previous.verifier === null || !isAddressEqual(previous.verifier, address) || previous.signals !== signals) {
+    const { receipt: _receipt, ...sent } = await send(chain, "attestations", "setInferenceVerifier", [modelId, variantIndex(reveal), address, BigInt(signals)], { modelId });
+    tx = sent;
+  }
+  const base = architecture === null ? null : architectureOfCircuit(architecture);
+  return { ...view, previous, tx, ...(await setWellFormedVerifierOf(chain, modelId, base)) };
 }
 
 /** keccak256(abi.encode(modelId, variant, pubSignals)): ProofAttestations' id of an inference attestation. */
@@ -210,8 +231,8 @@ export interface InferenceAttestation extends TxResult {
 /**
  * Sends ProofAttestations.attestInference for an inference proof file from the client's account
  * (anyone may: the proof says nothing about who sends it). Checks first what the contract would
- * refuse: no verifier set, another signal count, weights other than the current version's, an
- * attestation already recorded, a proof the verifier refuses (eth_call, so no gas is spent on it).
+ * refuse: no verifier set, another signal count, weights other than the current version's, a
+ * version not attested well-formed, an attestation already recorded, a proof the verifier refuses (eth_call, so no gas is spent on it).
  */
 export async function attestInferenceFile(chain: ChainClient, file: ProofFile): Promise<InferenceAttestation> {
   if (file.kind !== "inference") throw new VerifierError("PROOF_FILE_INVALID", `attest inference takes an inference proof, this one is ${file.kind}`);
@@ -226,6 +247,9 @@ export async function attestInferenceFile(chain: ChainClient, file: ProofFile): 
   const record = await chain.version(modelId, state.version);
   if (record === null || signals[0] !== record.weightsCommitment) {
     throw new VerifierError("WEIGHTS_MISMATCH", `the proof's weights commitment is not model ${modelId}'s current version ${state.version}'s${file.version === state.version ? "" : ` (the proof was made for version ${file.version})`}`);
+  }
+  if (!(await contract.read.wellFormedAttested([modelId, state.version]))) {
+    throw new VerifierError("NOT_WELL_FORMED", `model ${modelId} version ${state.version} is not attested well-formed: \`modelvault prove wellformed ${modelId}\` and \`attest wellformed\` first`);
   }
   const attestationId = inferenceAttestationId(modelId, signals, reveal);
   const earlier = await contract.read.inferenceAttested([attestationId]);

@@ -1,4 +1,4 @@
-/** Registration of proofs: prove ownership|inference, verify, attest ownership|inference, model verifier (actions in proof-commands.ts, loaded on use). */
+/** Registration of proofs: prove ownership|inference|wellformed, verify, attest ownership|inference|wellformed, model verifier (actions in proof-commands.ts, loaded on use). */
 import type { Command } from "commander";
 import type { CliIo } from "./io.js";
 import { chainOptions, common, FORCE_HELP, type RegisterCommands } from "./options.js";
@@ -29,8 +29,16 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .option("--force", FORCE_HELP)
     .action(async (modelId, options) => (await proofCommands()).proveInferenceCommand(modelId, options, io));
 
+  chainOptions(common(prove.command("wellformed <modelId>")))
+    .description("owner: prove that the registered weights commitment holds in-range weights (once per version; inferences count only after it is attested)")
+    .requiredOption("--weights <path>", "the model: safetensors file or directory (must commit to the registered weights commitment)")
+    .requiredOption("-o, --output <file>", "where to write the proof file (JSON, docs/ZK.md)")
+    .option("--claimant <address>", "the prover recorded in the file (default: this node's address)")
+    .option("--force", FORCE_HELP)
+    .action(async (modelId, options) => (await proofCommands()).proveWellFormedCommand(modelId, options, io));
+
   chainOptions(common(root.command("verify <file>")))
-    .description("check a proof file (ownership or inference) against the commitments the chain registered for the model; exit 0 valid, 1 invalid")
+    .description("check a proof file (ownership, inference or wellformed) against the commitments the chain registered for the model; exit 0 valid, 1 invalid")
     .requiredOption("--model <modelId>", "the model the proof must be about")
     .option("--version <n>", "the version whose commitments to check against (default: the current one)")
     .option("--on-chain", "verify through the deployed verifier contracts (eth_call, no transaction) instead of the local verification key")
@@ -43,6 +51,10 @@ export const registerProofCommands: RegisterCommands = ({ root, model }, io) => 
     .description("attest an ownership proof file bound to this node's address, for the model's current version")
     .option("--password-file <file>", PASSWORD_HELP)
     .action(async (file, options) => (await proofCommands()).attestOwnershipCommand(file, options, io));
+  chainOptions(common(attest.command("wellformed <file>")))
+    .description("attest a well-formedness proof file through the model's well-formedness verifier, for its current version (anyone may send it)")
+    .option("--password-file <file>", PASSWORD_HELP)
+    .action(async (file, options) => (await proofCommands()).attestWellFormedCommand(file, options, io));
   registerVerifierCommands(attest, model, io);
 };
 
@@ -54,7 +66,7 @@ function registerVerifierCommands(attest: Command, model: Command, io: CliIo): v
     .action(async (file, options) => (await proofCommands()).attestInferenceCommand(file, options, io));
 
   chainOptions(common(model.command("verifier <modelId>")))
-    .description("owner: set the model's inference verifier (ProofAttestations.setInferenceVerifier); without options, show it (reads the chain only)")
+    .description("owner: set the model's inference verifier (ProofAttestations.setInferenceVerifier; with --architecture also its well-formedness verifier); without options, show it (reads the chain only)")
     .option("--architecture <name>", "the deployment's verifier of this architecture: its circuit name, e.g. inference_4_16_3 (or 4-16-3)")
     .option("--address <address>", "a deployed verifier contract (its public-signal count is read from its code)")
     .option("--reveal <mode>", "the variant to show or set: public, committed or argmax (default: the architecture name's, else public)")

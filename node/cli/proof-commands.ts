@@ -5,7 +5,7 @@
  * `model verifier` and `attest inference` (at the end) go through node/chain/verifiers.ts.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, isAddress, zeroAddress, type Address } from "viem";
 import { connectChain, type ChainClient } from "../chain/index.js";
 import { attestOwnershipFile, parseProofFile, proveInferenceWithOpening, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict } from "../chain/proofs.js";
 import { REVEAL_MODES, isRevealMode, type RevealMode } from "../../zkp/reveal-mode.js";
@@ -151,7 +151,7 @@ export async function proveInferenceCommand(modelIdText: string, options: ProveI
   const reveal = revealOption(options.reveal) ?? "public";
   // Without its salt a committed output can never be opened to anyone: refuse rather than lose it.
   if (reveal === "committed" && options.opening === undefined) throw new UsageError("--reveal committed needs --opening FILE: the output commitment opens only with the salt written there");
-  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => "0x0000000000000000000000000000000000000000" as Address) : addressOf("--claimant", options.claimant);
+  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => zeroAddress) : addressOf("--claimant", options.claimant);
   await checkFileOutput(options.output, options);
   if (options.opening !== undefined) await checkFileOutput(options.opening, options);
   const chain = await chainFor(options, io, false);
@@ -178,6 +178,33 @@ export async function proveInferenceCommand(modelIdText: string, options: ProveI
       ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
       revealed,
       ...(options.opening === undefined ? [] : [["opening", `${options.opening} (private: salts and values)`] as [string, string]]),
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
+export interface ProveWellFormedCliOptions extends ChainCliOptions {
+  weights: string;
+  claimant?: string;
+  output: string;
+  force?: boolean;
+}
+
+export async function proveWellFormedCommand(modelIdText: string, options: ProveWellFormedCliOptions, io: CliIo): Promise<void> {
+  const modelId = modelIdOf(modelIdText);
+  const prover = options.claimant === undefined ? await nodeAddress(options, io).catch(() => zeroAddress) : addressOf("--claimant", options.claimant);
+  await checkFileOutput(options.output, options);
+  const { proveWellFormedFile } = await import("../chain/wellformed.js");
+  const chain = await chainFor(options, io, false);
+  try {
+    const file = await withCurve(() => proveWellFormedFile(chain, { modelId, weightsPath: options.weights, prover }));
+    await writeFile(options.output, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    const summary = { output: options.output, kind: file.kind, circuit: file.circuit, modelId: file.modelId, version: file.version };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["proof", options.output],
+      ["model", `${file.modelId} version ${file.version} (${file.circuit})`],
     ]);
   } finally {
     await chain.close();
@@ -245,6 +272,23 @@ export async function attestOwnershipCommand(path: string, options: ChainCliOpti
   }
 }
 
+export async function attestWellFormedCommand(path: string, options: ChainCliOptions, io: CliIo): Promise<void> {
+  const file = await readProofFile(path);
+  const { attestWellFormedFile } = await import("../chain/wellformed.js");
+  const chain = await chainFor(options, io, true);
+  try {
+    const result = await attestWellFormedFile(chain, file);
+    const summary = { ...result, blockNumber: Number(result.blockNumber) };
+    if (options.json) return printJson(io, summary);
+    printLines(io, [
+      ["attested", `well-formedness of model ${result.modelId} version ${result.version}`],
+      ["tx", `${result.txHash} (block ${result.blockNumber})`],
+    ]);
+  } finally {
+    await chain.close();
+  }
+}
+
 // ---- Inference verifiers: `model verifier ID` and `attest inference FILE` (node/chain/verifiers.ts).
 
 /** Refusals that name a bad command-line value (exit 2): the model, the architecture, the address. */
@@ -300,6 +344,8 @@ export async function modelVerifierCommand(modelIdText: string, options: ModelVe
         previous: verifierJson(result.previous),
         changed: result.tx !== null,
         txHash: result.tx?.txHash ?? null,
+        wellFormedVerifier: result.wellFormedVerifier,
+        wellFormedTxHash: result.wellFormedTx?.txHash ?? null,
         ...(result.tx === null ? {} : { blockNumber: Number(result.tx.blockNumber), gasCost: result.tx.gasCost.toString() }),
       });
     }
@@ -307,6 +353,7 @@ export async function modelVerifierCommand(modelIdText: string, options: ModelVe
       ["model", result.modelId],
       ["verifier", `${result.verifier} (${result.reveal} outputs, ${result.signals} public signals${result.architecture === null ? "" : `, ${result.architecture}`})`],
       ["tx", result.tx?.txHash ?? "none (the model already has this verifier)"],
+      ["well-formedness", result.wellFormedVerifier === null ? "not set (name an --architecture the deployment has)" : `${result.wellFormedVerifier}${result.wellFormedTx === null ? " (already set)" : ` (tx ${result.wellFormedTx.txHash})`}`],
     ]);
   } finally {
     await chain.close();

@@ -2,14 +2,16 @@
  * `architecture` of a registering publish (POST /v1/models?register=true&architecture=NAME, or
  * with rotate=ID): the deployment's inference verifier of that architecture is checked before
  * anything is published, and set for the model (ProofAttestations.setInferenceVerifier, one more
- * transaction from the node's account) once it is registered. node/chain/verifiers.ts does both.
+ * transaction from the node's account) once it is registered, with the architecture's
+ * well-formedness verifier (setWellFormedVerifier, one more). node/chain/verifiers.ts does both.
+ * The well-formedness proof itself is made and attested afterwards (`prove wellformed`, `attest wellformed`).
  */
 import type { ChainClient } from "../chain/index.js";
 import { ApiError } from "./errors.js";
 
 /** What the answer says about the verifier: set (txHash null when it already was), or why not. */
 export type PublishVerifierAnswer =
-  | { architecture: string; verifier: string; signals: number; txHash: string | null }
+  | { architecture: string; verifier: string; signals: number; txHash: string | null; wellFormedVerifier: string | null; wellFormedTxHash: string | null }
   | { architecture: string; error: { code: string; message: string } };
 
 /** The architecture's verifier, checked before the publish: 400 with the refusal's code otherwise. */
@@ -32,7 +34,14 @@ export async function setPublishVerifier(chain: ChainClient, modelId: bigint, ar
   const { setInferenceVerifier } = await import("../chain/verifiers.js");
   try {
     const result = await setInferenceVerifier(chain, modelId, { architecture });
-    return { architecture, verifier: result.verifier!, signals: result.signals, txHash: result.tx?.txHash ?? null };
+    return {
+      architecture,
+      verifier: result.verifier!,
+      signals: result.signals,
+      txHash: result.tx?.txHash ?? null,
+      wellFormedVerifier: result.wellFormedVerifier,
+      wellFormedTxHash: result.wellFormedTx?.txHash ?? null,
+    };
   } catch (error) {
     const code = typeof (error as { code?: unknown }).code === "string" ? (error as { code: string }).code : "INTERNAL";
     const message = `${error instanceof Error ? error.message : String(error)}; the model is registered: set its verifier with \`modelvault model verifier ${modelId} --architecture ${architecture}\``;

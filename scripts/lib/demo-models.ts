@@ -4,9 +4,9 @@
 import { existsSync } from "node:fs";
 import { artifactPath } from "../deploy-suite.js";
 import { verifierContractName } from "../../zkp/artifacts.js";
-import { buildInference, inferenceCircuit } from "../../zkp/circuits.js";
+import { buildInference, inferenceCircuit, wellFormedCircuit } from "../../zkp/circuits.js";
 import { digitsFeatures, readDigits } from "../../zkp/digits.js";
-import { inferenceCircuitName } from "../../zkp/mlp-spec.js";
+import { inferenceCircuitName, wellFormedCircuitName } from "../../zkp/mlp-spec.js";
 import { DIGITS_MODEL_PATH, IRIS_MODEL_PATH, loadMlp } from "../../zkp/models.js";
 import { compileContracts } from "./devnet.js";
 
@@ -65,9 +65,10 @@ function digits(): DemoModel {
     async ensureCircuit(log) {
       const spec = loadMlp(DIGITS_MODEL_PATH).spec; // the file names its quantization
       // Never make a dev ptau here: a 2^15 one takes half an hour.
-      const built = await buildInference(await inferenceCircuit(spec), { makeDevPtau: false, log });
-      const contract = verifierContractName(inferenceCircuitName(spec));
-      if (built.rebuilt || !existsSync(artifactPath(contract, "contracts/verifiers"))) compileContracts({ log });
+      // The inference circuit fits 2^14; its well-formedness circuit needs 2^15 (docs/ZK.md).
+      const built = [await buildInference(await inferenceCircuit(spec), { makeDevPtau: false, log }), await buildInference(await wellFormedCircuit(spec), { makeDevPtau: false, log })];
+      const contracts = [inferenceCircuitName(spec), wellFormedCircuitName(spec)].map(verifierContractName);
+      if (built.some((b) => b.rebuilt) || contracts.some((c) => !existsSync(artifactPath(c, "contracts/verifiers")))) compileContracts({ log });
     },
   };
 }

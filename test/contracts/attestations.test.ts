@@ -41,6 +41,12 @@ describe("ProofAttestations", function () {
       "ModelIdMismatch", [f.modelId, 2n]);
     await a.revertWithCustomError(att.write.attestOwnership([f.modelId, P2, P22, P2, ok], as), att, "InvalidProof");
     await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 0, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NoInferenceVerifier", [f.modelId]);
+    await a.revertWithCustomErrorWithArgs(att.write.attestWellFormed([f.modelId, P2, P22, P2, [1234n]], as), att, "NoWellFormedVerifier", [f.modelId]);
+    await a.revertWithCustomErrorWithArgs(att.write.setWellFormedVerifier([f.modelId, f.vault.address], { account: f.other.account }), att,
+      "NotModelOwner", [f.modelId, getAddress(f.other.account.address)]);
+    await a.revertWithCustomError(att.write.setWellFormedVerifier([f.modelId, "0x0000000000000000000000000000000000000000"], as), att, "ZeroAddress");
+    await a.emitWithArgs(att.write.setWellFormedVerifier([f.modelId, f.vault.address], as), att, "WellFormedVerifierSet", [f.modelId, getAddress(f.vault.address)]);
+    await a.revertWithCustomErrorWithArgs(att.write.attestWellFormed([f.modelId, P2, P22, P2, [1n]], as), att, "WeightsCommitmentMismatch", [1234n, 1n]);
     await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 0, f.vault.address, 3n], { account: f.other.account }), att,
       "NotModelOwner", [f.modelId, getAddress(f.other.account.address)]);
     await a.revertWithCustomErrorWithArgs(att.write.setInferenceVerifier([f.modelId, 0, f.vault.address, 2n], as), att, "InvalidSignalCount", [2n]);
@@ -51,6 +57,8 @@ describe("ProofAttestations", function () {
     await att.write.setInferenceVerifier([f.modelId, 2, f.vault.address, 3n], as);
     assert.equal(await att.read.inferenceVerifier([f.modelId, 2]), getAddress(f.vault.address));
     assert.equal(await att.read.inferenceVerifier([f.modelId, 0]), "0x0000000000000000000000000000000000000000", "set per variant");
+    // With a verifier set, an inference of a version never attested well-formed is refused.
+    await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 2, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NotWellFormed", [f.modelId, 1]);
     await a.revertWithCustomErrorWithArgs(att.write.attestInference([f.modelId, 0, P2, P22, P2, [1234n, 1n, 2n]], as), att, "NoInferenceVerifier", [f.modelId]);
   });
 

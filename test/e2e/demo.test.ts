@@ -36,6 +36,7 @@ describe("e2e: npm run demo tells the whole story", function () {
       ...STORY,
       /decrypted weights identical to the owner's file \(980 bytes\)/,
       /inference proof \(Groth16\) for \[6\.7,3,5\.2,2\.3\]: class virginica, verified off-chain/,
+      /weights commitment attested well-formed by the owner \(gas \d+\)/,
       /inference attested on chain by the licensee \(gas \d+\)/,
     ]) {
       assert.match(output, line);

@@ -45,9 +45,13 @@ describe("inference verifiers in the deployment record (in-process Hardhat EVM)"
       assert.deepEqual(Object.keys(deployment.inferenceVerifiers), [IRIS, `${IRIS}_argmax`, `${IRIS}_committed`]);
       const at = deployment.inferenceVerifiers[IRIS]!;
       assert.notEqual(await publicClient.getCode({ address: at }), undefined);
+      // With its well-formedness verifier, under the same architecture id.
+      assert.deepEqual(Object.keys(deployment.wellFormedVerifiers), [IRIS]);
+      assert.notEqual(await publicClient.getCode({ address: deployment.wellFormedVerifiers[IRIS]! }), undefined);
+      assert.notEqual(deployment.wellFormedVerifiers[IRIS], at);
       // The node accepts the record as is, and records written before verifiers stay valid.
       assert.deepEqual(parseDeployment(JSON.parse(JSON.stringify(deployment))).inferenceVerifiers, deployment.inferenceVerifiers);
-      const { inferenceVerifiers: _, ...old } = deployment;
+      const { inferenceVerifiers: _, wellFormedVerifiers: _w, ...old } = deployment;
       assert.equal(parseDeployment(JSON.parse(JSON.stringify(old))).inferenceVerifiers, undefined);
       assert.throws(() => parseDeployment({ ...deployment, inferenceVerifiers: { iris: at } }), /inferenceVerifiers\.iris: not an architecture id/);
     } finally {
@@ -173,6 +177,8 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(answer.changed, true);
     assert.match(String(answer.txHash), /^0x[0-9a-f]{64}$/);
     assert.deepEqual(answer.previous, { reveal: "public", verifier: null, signals: 0, architecture: null });
+    assert.equal(answer.wellFormedVerifier, deployment.wellFormedVerifiers?.[IRIS], "the architecture's well-formedness verifier is set with it");
+    assert.equal(await reader.contracts.attestations!.read.wellFormedVerifier([modelId]), deployment.wellFormedVerifiers?.[IRIS]);
     assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([modelId, 0]), deployment.inferenceVerifiers[IRIS]);
 
     const again = await verifier(["--address", deployment.inferenceVerifiers[IRIS]!]);
@@ -190,6 +196,18 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     const proof = join(dir, "inference.json");
     const proved = await cli(["prove", "inference", modelId.toString(), "--input", "[6.7,3.0,5.2,2.3]", "--weights", IRIS_MODEL_PATH, "-o", proof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
     assert.equal(proved.code, 0, proved.io.err);
+    const unattested = await cli(["verify", proof, "--model", modelId.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(unattested.code, 1);
+    assert.equal((unattested.json().checks as Record<string, boolean>).wellFormed, false);
+    const early = await cli(["attest", "inference", proof, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(early.error().code, "NOT_WELL_FORMED");
+    // The owner (who holds the weights) proves the version well-formed once; anyone may attest it.
+    const wf = join(dir, "wellformed.json");
+    const wfProved = await cli(["prove", "wellformed", modelId.toString(), "--weights", IRIS_MODEL_PATH, "-o", wf, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(wfProved.code, 0, wfProved.io.err);
+    const wfAttested = await cli(["attest", "wellformed", wf, "--data-dir", stranger.dataDir, ...chainArgs, "--json"]);
+    assert.equal(wfAttested.code, 0, wfAttested.io.err);
+
     const onChain = await cli(["verify", proof, "--model", modelId.toString(), "--on-chain", ...chainArgs, "--json"]);
     assert.equal(onChain.code, 0, onChain.io.err);
     assert.equal(onChain.json().valid, true);
@@ -325,6 +343,8 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.match(String(set.txHash), /^0x[0-9a-f]{64}$/);
     assert.equal(await reader.contracts.attestations!.read.inferenceVerifier([id, 0]), deployment.inferenceVerifiers[IRIS]);
     assert.equal(await reader.contracts.attestations!.read.inferenceSignals([id, 0]), 5n);
+    assert.equal(set.wellFormedVerifier, deployment.wellFormedVerifiers?.[IRIS]);
+    assert.equal(await reader.contracts.attestations!.read.wellFormedVerifier([id]), deployment.wellFormedVerifiers?.[IRIS]);
 
     // Over HTTP: architecture only with a registering publish.
     const response = await fetch(`${ownerApi.url}/v1/models?architecture=${IRIS}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(16) });

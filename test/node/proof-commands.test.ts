@@ -199,7 +199,7 @@ describe("proofs from the command line: owner commitment at publish, prove owner
     assert.equal(malformed.error().code, "PROOF_FILE_INVALID");
   });
 
-  it("prove inference writes a proof for the registered weights; verify checks it off chain, refuses a forged output and --on-chain without a verifier", async () => {
+  it("prove inference writes a proof for the registered weights; verify refuses it until the version is attested well-formed, then checks it off chain and refuses a forged output", async () => {
     const out = join(dir, "inference.json");
     const args = (extra: string[]) => ["prove", "inference", firstModel.toString(), "--input", "[6.7,3.0,5.2,2.3]", "-o", out, "--data-dir", ownerDir, ...chainArgs, "--json", ...extra];
     const badInput = await cli(args(["--weights", IRIS_MODEL_PATH, "--input", "[1,2]"]));
@@ -207,10 +207,40 @@ describe("proofs from the command line: owner commitment at publish, prove owner
     const proved = await cli(args(["--weights", IRIS_MODEL_PATH]));
     assert.equal(proved.code, 0, proved.io.err);
     assert.equal(proved.json()!.circuit, "inference_4_16_3");
+    const unattested = await cli(["verify", out, "--model", firstModel.toString(), ...chainArgs, "--json"]);
+    assert.equal(unattested.code, 1);
+    assert.deepEqual(unattested.json()!.checks, { weightsCommitment: true, weightsCommitmentRegistered: true, wellFormed: false, proof: true });
+    const noVerifier = await cli(["verify", out, "--model", firstModel.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal(noVerifier.code, 1);
+    assert.equal(noVerifier.error().code, "NO_INFERENCE_VERIFIER");
+
+    // Well-formedness, once for the version: prove, verify, set the architecture's verifiers, attest.
+    const wf = join(dir, "wellformed.json");
+    const wfProved = await cli(["prove", "wellformed", firstModel.toString(), "--weights", IRIS_MODEL_PATH, "-o", wf, "--data-dir", ownerDir, ...chainArgs, "--json"]);
+    assert.equal(wfProved.code, 0, wfProved.io.err);
+    assert.equal(wfProved.json()!.circuit, "wellformed_4_16_3");
+    const wfVerified = await cli(["verify", wf, "--model", firstModel.toString(), ...chainArgs, "--json"]);
+    assert.equal(wfVerified.code, 0, wfVerified.io.err);
+    const wfNoVerifier = await cli(["attest", "wellformed", wf, "--data-dir", ownerDir, ...chainArgs, "--json"]);
+    assert.equal(wfNoVerifier.error().code, "NO_WELLFORMED_VERIFIER");
+    const set = await cli(["model", "verifier", firstModel.toString(), "--architecture", "4-16-3", "--data-dir", ownerDir, ...chainArgs, "--json"]);
+    assert.equal(set.code, 0, set.io.err);
+    assert.equal(set.json()!.wellFormedVerifier, deployment.wellFormedVerifiers?.inference_4_16_3);
+    const wfForged = JSON.parse(await readFile(wf, "utf8")) as { proof: { pi_a: string[] } };
+    wfForged.proof.pi_a[0] = (BigInt(wfForged.proof.pi_a[0]!) + 1n).toString();
+    const wfForgedFile = join(dir, "forged-wellformed.json");
+    await writeFile(wfForgedFile, JSON.stringify(wfForged));
+    const wfRefused = await cli(["verify", wfForgedFile, "--model", firstModel.toString(), "--on-chain", ...chainArgs, "--json"]);
+    assert.equal((wfRefused.json()!.checks as Record<string, boolean>).proof, false);
+    assert.equal((await cli(["attest", "wellformed", wfForgedFile, "--data-dir", ownerDir, ...chainArgs, "--json"])).error().code, "PROOF_INVALID");
+    const wfAttested = await cli(["attest", "wellformed", wf, "--data-dir", ownerDir, ...chainArgs, "--json"]);
+    assert.equal(wfAttested.code, 0, wfAttested.io.err);
+    assert.equal(await reader.contracts.attestations!.read.wellFormedAttested([firstModel, 1]), true);
+    assert.equal((await cli(["attest", "wellformed", wf, "--data-dir", ownerDir, ...chainArgs, "--json"])).error().code, "ALREADY_ATTESTED");
+
     const verified = await cli(["verify", out, "--model", firstModel.toString(), ...chainArgs, "--json"]);
     assert.equal(verified.code, 0, verified.io.err);
     assert.equal(verified.json()!.kind, "inference");
-
     const file = JSON.parse(await readFile(out, "utf8")) as { publicSignals: string[] };
     file.publicSignals[2] = (BigInt(file.publicSignals[2]!) + 1n).toString();
     const forged = join(dir, "forged-inference.json");
@@ -218,9 +248,6 @@ describe("proofs from the command line: owner commitment at publish, prove owner
     const refused = await cli(["verify", forged, "--model", firstModel.toString(), ...chainArgs, "--json"]);
     assert.equal(refused.code, 1);
     assert.equal((refused.json()!.checks as Record<string, boolean>).proof, false);
-    const noVerifier = await cli(["verify", out, "--model", firstModel.toString(), "--on-chain", ...chainArgs, "--json"]);
-    assert.equal(noVerifier.code, 1);
-    assert.equal(noVerifier.error().code, "NO_INFERENCE_VERIFIER");
   });
 
   it("attest ownership records the attestation from the claimant's account, once; nobody else can send it", async () => {

@@ -13,6 +13,7 @@ import { createPublicClient, createWalletClient, custom, defineChain, http, type
 import { sepolia } from "viem/chains";
 import { ownerCommitment, ownershipCalldata, proveOwnership, randomOwnerSecret } from "../../zkp/ownership.js";
 import { proveInference } from "../../zkp/inference.js";
+import { proveWellFormed, wellFormedCalldata } from "../../zkp/wellformed.js";
 import { loadIrisModel } from "../../zkp/models.js";
 import { quantizeInput } from "../../zkp/quantize.js";
 import { weightsCommitment as irisCommitment } from "../../zkp/commitment.js";
@@ -276,11 +277,18 @@ describe("sdk: buy, ticket, custodians, fetch and decrypt against a real in-proc
     assert.equal((await sdk.verifyProof({ kind: "ownership", proof: { pi_a: [], pi_b: [], pi_c: [] }, publicSignals: proof.publicSignals })).valid, false);
   });
 
-  it("verifies an inference proof off chain against the registered weights commitment", async () => {
+  it("verifies an inference proof off chain against the registered weights commitment, once the version is attested well-formed", async () => {
     const iris = loadIrisModel();
     const inference = await proveInference(iris, quantizeInput(iris.spec, [6.7, 3.0, 5.2, 2.3]));
     const verificationKey = JSON.parse(readFileSync(`build/circuits/${inference.circuit}/verification_key.json`, "utf8"));
     const modelId = published.chainModelId;
+    // Until the version is attested well-formed, an inference proof of it proves nothing.
+    const unattested = await sdk.verifyProof({ kind: "inference", proof: inference.proof, publicSignals: inference.publicSignals, modelId, verificationKey });
+    assert.equal(unattested.valid, false);
+    assert.match(unattested.reason ?? "", /not attested well-formed/);
+    const chain = world.owner.chain;
+    await chain.write("attestations", "setWellFormedVerifier", [modelId, chain.deployment.wellFormedVerifiers!.inference_4_16_3!]);
+    await chain.write("attestations", "attestWellFormed", [modelId, ...wellFormedCalldata(await proveWellFormed(iris))]);
     const good = await sdk.verifyProof({ kind: "inference", proof: inference.proof, publicSignals: inference.publicSignals, modelId, verificationKey });
     assert.deepEqual(good, { valid: true, method: "snarkjs" });
     const forged = [...inference.publicSignals];

@@ -15,6 +15,7 @@ import { quantizeInput } from "../../zkp/quantize.js";
 import { REVEAL_MODES, variantIndex } from "../../zkp/reveal-mode.js";
 import { verifierContractName } from "../../zkp/artifacts.js";
 import { inferenceAttestationId } from "../../node/chain/verifiers.js";
+import { proveWellFormed, wellFormedCalldata } from "../../zkp/wellformed.js";
 
 after(terminateCurve);
 
@@ -73,14 +74,30 @@ describe("zkp attestations on chain (ProofAttestations + ModelVault)", function 
     assert.equal(await attestations.read.ownershipAttested([modelId, owner!.account.address]), 1);
     await assert.rejects(attestations.write.attestOwnership(args, { account: owner!.account }), /NonceUsed/);
 
-    // Inference, each reveal variant through its own generated verifier: y = model(x) for the registered weights.
+    // Inference before the version is attested well-formed: refused, even through a verifier.
     const x = quantizeInput(model.spec, [6.7, 3.0, 5.2, 2.3]);
+    const early = await proveInference(model, x);
+    const [eA, eB, eC, eSignals] = inferenceCalldata(early);
+    await attestations.write.setInferenceVerifier([modelId, 0, await deploy(verifierContractName(early.circuit)), BigInt(eSignals.length)], { account: owner!.account });
+    await assert.rejects(attestations.write.attestInference([modelId, 0, eA, eB, eC, [...eSignals]], { account: other!.account }), /NotWellFormed/);
+
+    // Well-formedness of the registered commitment, once per version, through the architecture's verifier.
+    await attestations.write.setWellFormedVerifier([modelId, await deploy("WellformedVerifier_4_16_3")], { account: owner!.account });
+    const wf = wellFormedCalldata(await proveWellFormed(model));
+    const forgedWf = [wf[0], wf[1], [wf[2][0], wf[2][1] + 1n], wf[3]] as const;
+    await assert.rejects(attestations.write.attestWellFormed([modelId, ...forgedWf], { account: other!.account }), /InvalidProof/);
+    await assert.rejects(attestations.write.attestWellFormed([modelId, wf[0], wf[1], wf[2], [wf[3][0] + 1n]], { account: other!.account }), /WeightsCommitmentMismatch/);
+    await attestations.write.attestWellFormed([modelId, ...wf], { account: other!.account });
+    assert.equal(await attestations.read.wellFormedAttested([modelId, 1]), true);
+    await assert.rejects(attestations.write.attestWellFormed([modelId, ...wf], { account: other!.account }), /WellFormedAlreadyAttested/);
+
+    // Inference, each reveal variant through its own generated verifier: y = model(x) for the registered weights.
     for (const reveal of REVEAL_MODES) {
       const variant = variantIndex(reveal);
       const inference = await proveInference(model, x, { reveal });
       const verifier = await deploy(verifierContractName(inference.circuit));
       const [pA, pB, pC, signals] = inferenceCalldata(inference);
-      await assert.rejects(attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account }), /NoInferenceVerifier/, reveal);
+      if (reveal !== "public") await assert.rejects(attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account }), /NoInferenceVerifier/, reveal);
       await attestations.write.setInferenceVerifier([modelId, variant, verifier, BigInt(signals.length)], { account: owner!.account });
       await attestations.write.attestInference([modelId, variant, pA, pB, pC, [...signals]], { account: other!.account });
       const id = inferenceAttestationId(modelId, signals, reveal);

@@ -10,6 +10,7 @@ describe("zkp circuit build", () => {
   it("names verifiers as the contracts expect", () => {
     assert.equal(verifierContractName("ownership"), "OwnershipVerifier");
     assert.equal(verifierContractName("inference_4_16_3"), "InferenceVerifier_4_16_3");
+    assert.equal(verifierContractName("wellformed_4_16_3"), "WellformedVerifier_4_16_3");
   });
 
   it("needs 2^k > constraints + public signals, as snarkjs does", () => {
@@ -28,8 +29,8 @@ describe("zkp circuit build", () => {
   it("skips circuits whose sources and ptau are unchanged", async function () {
     this.timeout(120_000);
     const results = await buildAll({ log: () => {} });
-    // Every reveal variant of the Iris architecture is a CI circuit (zkp/reveal.ts).
-    assert.deepEqual(results.map((r) => [r.name, r.rebuilt]), [["ownership", false], ["inference_4_16_3", false], ["inference_4_16_3_committed", false], ["inference_4_16_3_argmax", false]]);
+    // Every reveal variant of the Iris architecture is a CI circuit (zkp/reveal.ts), and its well-formedness circuit.
+    assert.deepEqual(results.map((r) => [r.name, r.rebuilt]), [["ownership", false], ["inference_4_16_3", false], ["inference_4_16_3_committed", false], ["inference_4_16_3_argmax", false], ["wellformed_4_16_3", false]]);
     const sol = readFileSync(circuitArtifacts("ownership").verifierSol, "utf8");
     assert.match(sol, /^\/\/ GENERATED FILE/);
     assert.match(sol, /contract OwnershipVerifier \{/);
