@@ -298,7 +298,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     // The recipient of an opening checks it against the proof, and sees the opened values.
     const opened = await cli(["verify", committedProof, "--model", modelId.toString(), "--opening", committedOpening, ...chainArgs, "--json"]);
     assert.equal(opened.code, 0, opened.io.err);
-    assert.deepEqual(opened.json().checks, { weightsCommitment: true, weightsCommitmentRegistered: true, openingCircuit: true, inputOpening: true, outputOpening: true, proof: true });
+    assert.deepEqual(opened.json().checks, { weightsCommitment: true, weightsCommitmentRegistered: true, openingCircuit: true, inputOpening: true, outputOpening: true, proof: true, wellFormed: true });
     assert.deepEqual((opened.json().opened as { outputs: string[] }).outputs, (JSON.parse(await readFile(argmaxOpening, "utf8")) as { outputs: string[] }).outputs);
     const wrongSalt = join(dir, "wrong.opening.json");
     await writeFile(wrongSalt, JSON.stringify({ ...c, outputSalt: (BigInt(c.outputSalt!) + 1n).toString() }));
