@@ -4,7 +4,9 @@
  */
 import type { Page } from "./router.js";
 import { modelsPage } from "./pages/models.js";
+import { openPage } from "./pages/open.js";
 
 export const routes: readonly Page[] = [
   modelsPage,
+  openPage,
 ];

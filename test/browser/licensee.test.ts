@@ -1,0 +1,152 @@
+/**
+ * The licensee's path in Chromium (web/pages/open.ts) against a hardhat node and real modelvault
+ * nodes as custodians: buy, ticket, k shares, fetch, decrypt and save, streamed to a real file of
+ * the Origin Private File System (headless Chromium cannot answer a save dialog, so the test's
+ * showSaveFilePicker hands out an OPFS file); and the refusals reach the user with what to do.
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import type { HTTPRequest } from "puppeteer-core";
+import { createChainClient } from "../../node/chain/index.js";
+import type { AppPage } from "../helpers/browser.js";
+import { identityAt } from "../node/fixtures/custody.js";
+import { AppWorld, type PublishedModel } from "./fixtures/app-world.js";
+
+/** showSaveFilePicker -> a file of the OPFS, its writable counting the chunks so the test sees the streaming. */
+const OPFS_SAVE_PICKER = `
+  window.__saveWrites = 0;
+  window.showSaveFilePicker = async (options) => {
+    const handle = await (await navigator.storage.getDirectory()).getFileHandle(options?.suggestedName ?? "model.bin", { create: true });
+    const createWritable = handle.createWritable.bind(handle);
+    handle.createWritable = async (...args) => {
+      const writer = (await createWritable(...args)).getWriter();
+      return new WritableStream({
+        write: (chunk) => { window.__saveWrites += 1; return writer.write(chunk); },
+        close: () => writer.close(),
+        abort: (reason) => writer.abort(reason),
+      });
+    };
+    return handle;
+  };`;
+
+/** The OPFS file's size and SHA-256, read back in the page. */
+async function savedFile(page: AppPage, name: string): Promise<{ size: number; sha256: string; writes: number }> {
+  return (await page.page.evaluate(`(async () => {
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle(${JSON.stringify(name)})).getFile();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+    return { size: file.size, sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""), writes: window.__saveWrites };
+  })()`)) as { size: number; sha256: string; writes: number };
+}
+
+async function attribute(page: AppPage, selector: string, name: string): Promise<string | null> {
+  return (await page.page.waitForSelector(selector, { timeout: 60_000 }))!.evaluate((node, n) => node.getAttribute(n), name);
+}
+
+describe("browser: the licensee opens a model in the page", function () {
+  this.timeout(300_000);
+  let world: AppWorld;
+  let model: PublishedModel;
+  let plaintext: Buffer;
+
+  before(async () => {
+    world = await AppWorld.start();
+    plaintext = randomBytes(3 * 2 ** 20 + 12_345); // four segments, the last one short
+    model = await world.publishModel("licensee-test-model.bin", plaintext, { price: 2n * 10n ** 15n });
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  it("buys a licence, requests a ticket, collects the shares and saves the file streamed to disk: its SHA-256 is the original's", async function () {
+    const origins = await world.licenseeOrigins();
+    await world.withPage({ wallet: world.wallet(2) }, async (page) => {
+      await page.page.evaluateOnNewDocument(OPFS_SAVE_PICKER);
+      const response = await page.page.goto(world.appUrl(`/models/${model.modelId}/open`), { waitUntil: "load" });
+      for (const origin of origins.slice(2)) assert.ok(response!.headers()["content-security-policy"]!.includes(origin), `connect-src allows the custodian ${origin}`);
+      await page.waitForRoute();
+      assert.equal(await attribute(page, "[data-price]", "data-price"), String(2n * 10n ** 15n));
+      await page.screenshot(this.test!.title, "terms");
+      await page.page.click("#open-connect");
+      assert.equal(await attribute(page, "#licence-state", "data-state"), "none");
+      assert.match(await page.text("#buy"), /Buy a licence for 0\.002 ETH/);
+      await page.page.click("#buy");
+      await page.page.waitForSelector("#purchase", { timeout: 60_000 });
+      assert.equal(await attribute(page, "#licence-state", "data-state"), "usable");
+      await page.page.click("#request-ticket");
+      await page.page.waitForSelector("#key-ready", { timeout: 60_000 });
+      // Each custodian's answer is shown: both released their share.
+      const answers = await page.page.$$eval("tr[data-custodian] td[data-answer]", (cells) => cells.map((cell) => cell.getAttribute("data-answer")));
+      assert.deepEqual(answers, ["released", "released"]);
+      await page.screenshot(this.test!.title, "key");
+      await page.page.click("button.save");
+      await page.page.waitForSelector(".saved", { timeout: 120_000 });
+      assert.equal(Number(await attribute(page, ".saved", "data-bytes")), plaintext.length);
+      const saved = await savedFile(page, model.name);
+      assert.equal(saved.size, plaintext.length);
+      assert.equal(saved.sha256, createHash("sha256").update(plaintext).digest("hex"));
+      assert.ok(saved.writes >= 4, `written as it streamed (${saved.writes} writes), not as one blob`);
+      await page.screenshot(this.test!.title, "saved");
+      page.assertClean(origins);
+    });
+  });
+
+  it("says what to do when the wallet refuses the purchase (4001) or the model has no licence for the account", async function () {
+    const wallet = world.wallet(5);
+    await world.withPage({ wallet }, async (page) => {
+      await page.goto(world.appUrl(`/models/${model.modelId}/open`));
+      await page.page.click("#open-connect");
+      assert.equal(await attribute(page, "#licence-state", "data-state"), "none");
+      assert.equal(await page.text("#licence-state"), "Your account holds no licence for this model.");
+      assert.equal(await page.page.$("#request-ticket"), null, "no ticket without a licence");
+      wallet.refuseNext("eth_sendTransaction");
+      await page.page.click("#buy");
+      assert.equal(await attribute(page, "#licence .error-banner", "data-refusal"), "WALLET_REFUSED");
+      assert.match(await page.text("#licence .error-banner strong"), /refused the request in your wallet: nothing was signed, paid or sent/);
+      await page.screenshot(this.test!.title, "refused");
+      page.assertClean(world.origins);
+    });
+  });
+
+  it("shows each custodian's refusal when the licence is revoked after the ticket, and a revoked licence's state", async function () {
+    const origins = await world.licenseeOrigins();
+    const owner = await createChainClient({ rpcUrl: world.rpcUrl, deployment: world.devnet.deployment, account: identityAt(1).account, pollingIntervalMs: 50 });
+    const licensee = identityAt(6).address;
+    let revoked: Promise<unknown> | undefined;
+    await world.withPage({ wallet: world.wallet(6) }, async (page) => {
+      // The release requests wait until the owner revoked the licence: the custodians then refuse (LICENCE_NOT_LIVE).
+      await page.page.setRequestInterception(true);
+      page.page.on("request", (request: HTTPRequest) => {
+        if (request.method() === "POST" && request.url().endsWith("/v1/custody/releases")) {
+          revoked ??= owner.revoke(model.modelId, licensee);
+          void revoked.then(() => request.continue());
+        } else void request.continue();
+      });
+      await page.goto(world.appUrl(`/models/${model.modelId}/open`));
+      await page.page.click("#open-connect");
+      await page.page.waitForSelector("#buy");
+      await page.page.click("#buy");
+      await page.page.waitForSelector("#request-ticket:not([disabled])", { timeout: 60_000 });
+      await page.page.click("#request-ticket");
+      assert.equal(await attribute(page, "#access .error-banner", "data-refusal"), "LICENCE_NOT_LIVE");
+      assert.equal(await attribute(page, "#access .error-banner", "data-code"), "NOT_ENOUGH_SHARES");
+      assert.match(await page.text("#access .error-banner strong"), /licence is revoked or expired.*Buy a licence/);
+      const answers = await page.page.$$eval("tr[data-custodian] td[data-answer]", (cells) => cells.map((cell) => cell.textContent));
+      assert.deepEqual(answers.map((a) => a?.split(" (")[0]), ["refused: LICENCE_NOT_LIVE", "refused: LICENCE_NOT_LIVE"]);
+      await page.screenshot(this.test!.title, "custodians-refused");
+      // Chromium logs every refused fetch as a console error: exactly the two refusals, nothing else.
+      const refusals = page.records.consoleErrors.filter((line) => /status of 403 .*\/v1\/custody\/releases\)$/.test(line));
+      assert.equal(refusals.length, 2, page.records.consoleErrors.join("\n"));
+      page.records.consoleErrors.splice(0, Infinity, ...page.records.consoleErrors.filter((line) => !refusals.includes(line)));
+      page.assertClean(origins);
+    });
+    await world.withPage({ wallet: world.wallet(6) }, async (page) => {
+      await page.goto(world.appUrl(`/models/${model.modelId}/open`));
+      await page.page.click("#open-connect");
+      assert.equal(await attribute(page, "#licence-state", "data-state"), "revoked");
+      assert.equal(await page.page.$("#request-ticket"), null);
+      await page.screenshot(this.test!.title, "revoked");
+      page.assertClean(world.origins);
+    });
+  });
+});
