@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import type { HTTPRequest } from "puppeteer-core";
-import { createChainClient } from "../../node/chain/index.js";
+import { fileURLToPath } from "node:url";
+import { attestOwnershipFile, createChainClient, proveOwnershipFile } from "../../node/chain/index.js";
+import { terminateCurve } from "../../zkp/curve.js";
 import type { AppPage } from "../helpers/browser.js";
 import { identityAt } from "../node/fixtures/custody.js";
 import { AppWorld, type PublishedModel } from "./fixtures/app-world.js";
@@ -56,6 +58,7 @@ describe("browser: the licensee opens a model in the page", function () {
 
   after(async () => {
     await world?.stop();
+    await terminateCurve();
   });
 
   it("buys a licence, requests a ticket, collects the shares and saves the file streamed to disk: its SHA-256 is the original's", async function () {
@@ -146,6 +149,37 @@ describe("browser: the licensee opens a model in the page", function () {
       assert.equal(await attribute(page, "#licence-state", "data-state"), "revoked");
       assert.equal(await page.page.$("#request-ticket"), null);
       await page.screenshot(this.test!.title, "revoked");
+      page.assertClean(world.origins);
+    });
+  });
+
+  it("verifies an attested ownership proof in the page: snarkjs (its own chunk, loaded on the click) with a key file, the verifier contract without", async function () {
+    // A model with an owner commitment (the node generates the secret), proved and attested by its owner.
+    const query = new URLSearchParams({ name: "proved model", register: "true", custodians: world.custodians.join(","), threshold: "2", price: "1000", duration: "0", weightsCommitment: "123456789" });
+    const published = await fetch(`${world.ownerApi.url}/v1/models?${query}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: randomBytes(10_000) });
+    assert.equal(published.status, 201, await published.clone().text());
+    const { modelId, ownerSecret } = (await published.json()) as { modelId: string; ownerSecret: string };
+    const owner = await createChainClient({ rpcUrl: world.rpcUrl, deployment: world.devnet.deployment, account: identityAt(1).account, pollingIntervalMs: 50 });
+    const proof = await proveOwnershipFile(owner, { modelId: BigInt(modelId), ownerSecret: BigInt(ownerSecret), claimant: identityAt(1).address });
+    const attested = await attestOwnershipFile(owner, proof);
+    const keyFile = fileURLToPath(new URL("../../build/circuits/ownership/verification_key.json", import.meta.url));
+    await world.withPage({}, async (page) => {
+      await page.goto(world.appUrl(`/models/${modelId}/proofs`));
+      await page.page.waitForSelector(`tr[data-tx="${attested.txHash}"]`);
+      const assetsBefore = page.records.requests.filter((url) => url.includes("/assets/")).length;
+      await (await page.page.$("#verification-key"))!.uploadFile(keyFile);
+      await page.page.click(`tr[data-tx="${attested.txHash}"] button.verify`);
+      assert.equal(await attribute(page, "[data-valid]", "data-valid"), "true");
+      assert.equal(await attribute(page, "[data-valid]", "data-method"), "snarkjs");
+      assert.ok(page.records.requests.filter((url) => url.includes("/assets/")).length > assetsBefore, "snarkjs's chunk loads on the click, not with the page");
+      await page.screenshot(this.test!.title, "verified");
+      page.assertClean(world.origins);
+    });
+    await world.withPage({}, async (page) => {
+      await page.goto(world.appUrl(`/models/${modelId}/proofs`));
+      await page.page.click(`tr[data-tx="${attested.txHash}"] button.verify`);
+      assert.equal(await attribute(page, "[data-valid]", "data-method"), "verifier-contract");
+      assert.equal(await attribute(page, "[data-valid]", "data-valid"), "true");
       page.assertClean(world.origins);
     });
   });
