@@ -149,6 +149,8 @@ console.log(`\nopenSealed over a ${mib} MiB sealed model from memory, 1 MiB slic
 console.log("                                  Chromium      Node   ratio");
 console.log(`SDK decrypt (openSealed) MB/s   ${f(browserDecryptMBps)} ${f(nodeDecryptMBps)}   ${ratio.toFixed(3)}   (goal >= 0.5)`);
 console.log(`raw AES-256-GCM per 1 MiB MB/s  ${f(median(page.rawWebCryptoMBps))} ${f(median(node.rawMBps))}   ${(median(page.rawWebCryptoMBps) / median(node.rawMBps)).toFixed(3)}   (profile: WebCrypto vs node:crypto alone)`);
+console.log(`raw WebCrypto, 2 in flight MB/s ${f(median(page.rawWebCrypto2InFlightMBps))}                   (profile: would look-ahead help?)`);
+console.log(`1 MiB copy (new Uint8Array) MB/s${f(median(page.copyMBps))}                   (profile: cost of one copy per segment)`);
 console.log(`SDK share of raw                ${(browserDecryptMBps / median(page.rawWebCryptoMBps)).toFixed(3).padStart(9)} ${(nodeDecryptMBps / median(node.rawMBps)).toFixed(3).padStart(9)}`);
 console.log(`\nfirst visit: build manifest ${manifest.firstLoadGzipBytes} B gzip (goal <= 400000); Chromium transferred ${visit.appBytes} B for the app's files (${visit.totalBytes} B with /v1/web/config, ${visit.requests} requests)\n`);
 console.log(JSON.stringify({
@@ -158,5 +160,6 @@ console.log(JSON.stringify({
   firstLoadGzipBytes: manifest.firstLoadGzipBytes,
   firstVisitTransferredBytes: visit.appBytes,
   browserRawWebCryptoMBps: Number(median(page.rawWebCryptoMBps).toFixed(1)),
+  browserRawWebCrypto2InFlightMBps: Number(median(page.rawWebCrypto2InFlightMBps).toFixed(1)),
   nodeRawMBps: Number(median(node.rawMBps).toFixed(1)),
 }));

@@ -17,6 +17,10 @@ const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((b) => pa
 export interface PageDecryptResult {
   sdkMBps: number[];
   rawWebCryptoMBps: number[];
+  /** The same with two decrypt calls in flight: whether WebCrypto would gain from look-ahead. */
+  rawWebCrypto2InFlightMBps: number[];
+  /** Copying 1 MiB segments (new Uint8Array(frame)): what one extra copy per segment costs. */
+  copyMBps: number[];
   plaintextBytes: number;
 }
 
@@ -45,7 +49,18 @@ async function benchDecrypt(keyHex: string, modelIdHex: string, rounds: number):
     for (let i = 0; i < segments; i++) await crypto.subtle.decrypt({ name: "AES-GCM", iv }, aes, frame);
     rawWebCryptoMBps.push((segments * MiB) / 1e6 / ((performance.now() - started) / 1000));
   }
-  return { sdkMBps, rawWebCryptoMBps, plaintextBytes };
+  const rawWebCrypto2InFlightMBps: number[] = [];
+  const copyMBps: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let started = performance.now();
+    for (let i = 0; i < segments; i += 2) await Promise.all([crypto.subtle.decrypt({ name: "AES-GCM", iv }, aes, frame), crypto.subtle.decrypt({ name: "AES-GCM", iv }, aes, frame)]);
+    rawWebCrypto2InFlightMBps.push((segments * MiB) / 1e6 / ((performance.now() - started) / 1000));
+    started = performance.now();
+    let sink = 0;
+    for (let i = 0; i < segments; i++) sink += new Uint8Array(frame)[i]!;
+    copyMBps.push((segments * MiB) / 1e6 / ((performance.now() - started) / 1000) + sink * 0);
+  }
+  return { sdkMBps, rawWebCryptoMBps, rawWebCrypto2InFlightMBps, copyMBps, plaintextBytes };
 }
 
 (globalThis as unknown as { benchDecrypt: typeof benchDecrypt }).benchDecrypt = benchDecrypt;
