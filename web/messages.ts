@@ -90,10 +90,11 @@ export function describeError(error: unknown): DescribedError {
 function errorCode(error: unknown): string {
   if (isSdkError(error)) return error.code;
   if (error instanceof AppError) return error.code;
+  // Before the EIP-1193 codes: a DOMException AbortError has a numeric `code` (20) too.
+  if ((error as Error | null)?.name === "AbortError") return "ABORTED";
   // EIP-1193: 4001 user rejected, 4902 unknown chain, others are the wallet's own.
   const eip1193 = (error as { code?: unknown } | null)?.code;
   if (eip1193 === 4001) return "WALLET_REFUSED";
   if (typeof eip1193 === "number") return "WALLET_ERROR";
-  if ((error as Error | null)?.name === "AbortError") return "ABORTED";
   return "UNKNOWN";
 }

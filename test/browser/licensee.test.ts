@@ -183,4 +183,46 @@ describe("browser: the licensee opens a model in the page", function () {
       page.assertClean(world.origins);
     });
   });
+
+  it("cancels a save (nothing is kept), and without the File System Access API says so and offers the bounded in-memory download", async function () {
+    const wallet = world.wallet(7);
+    // A slow disk: each write waits, so Cancel lands mid-stream.
+    const slowPicker = OPFS_SAVE_PICKER.replace("write: (chunk) => {", "write: async (chunk) => { await new Promise((r) => setTimeout(r, 300));");
+    await world.withPage({ wallet }, async (page) => {
+      await page.page.evaluateOnNewDocument(slowPicker);
+      await page.goto(world.appUrl(`/models/${model.modelId}/open`));
+      // The first test saved this name in the same profile's OPFS: start from no file.
+      await page.page.evaluate(`navigator.storage.getDirectory().then((root) => root.removeEntry(${JSON.stringify(model.name)})).catch(() => {})`);
+      await page.page.click("#open-connect");
+      await page.page.waitForSelector("#buy");
+      await page.page.click("#buy");
+      await page.page.waitForSelector("#request-ticket", { timeout: 60_000 });
+      await page.page.click("#request-ticket");
+      await page.page.waitForSelector("#key-ready", { timeout: 60_000 });
+      await page.page.click("button.save");
+      await page.page.waitForSelector("button.cancel:not([hidden])");
+      await page.page.waitForFunction("window.__saveWrites >= 1");
+      await page.page.click("button.cancel");
+      assert.equal(await attribute(page, ".save-row .error-banner", "data-code"), "ABORTED");
+      assert.equal(await page.page.$(".saved"), null);
+      // The aborted writable discarded its temporary file: the OPFS file stays empty.
+      assert.equal((await savedFile(page, model.name)).size, 0);
+      await page.screenshot(this.test!.title, "cancelled");
+      page.assertClean(await world.licenseeOrigins());
+    });
+    await world.withPage({ wallet }, async (page) => {
+      await page.page.evaluateOnNewDocument("delete window.showSaveFilePicker; delete Window.prototype.showSaveFilePicker; delete window.showDirectoryPicker; delete Window.prototype.showDirectoryPicker;");
+      await page.goto(world.appUrl(`/models/${model.modelId}/open`));
+      // The wallet already granted this site its account (eth_accounts): no connect step; the licence bought above is usable.
+      await page.page.waitForSelector("#request-ticket", { timeout: 60_000 });
+      await page.page.click("#request-ticket");
+      assert.match(await page.text("#no-streaming"), /cannot stream to disk.*512\.0 MiB/);
+      await page.page.click("button.save");
+      const link = (await page.page.waitForSelector("a[data-download]", { timeout: 60_000 }))!;
+      assert.deepEqual(await link.evaluate((a) => [a.getAttribute("download"), a.getAttribute("href")?.startsWith("blob:")]), [model.name, true]);
+      assert.equal(Number(await attribute(page, ".saved", "data-bytes")), plaintext.length);
+      await page.screenshot(this.test!.title, "fallback");
+      page.assertClean(await world.licenseeOrigins());
+    });
+  });
 });

@@ -34,6 +34,10 @@ describe("web: the licensee's refusals", () => {
     assert.equal(refusalOf(new SdkError("CHAIN_ERROR", "rpc down", {}, { cause: new Error("ECONNREFUSED") })), undefined);
   });
 
+  it("a cancelled save (DOMException AbortError, whose numeric code is 20) is ABORTED, not a wallet error", () => {
+    assert.equal(describeError(new DOMException("cancelled", "AbortError")).code, "ABORTED");
+  });
+
   it("labels progress with bytes and MB/s", () => {
     assert.equal(rateLabel(2 * 2 ** 20, 4 * 2 ** 20, 0.5), "2.00 MiB of 4.00 MiB · 4.2 MB/s");
     assert.equal(rateLabel(0, 10, 0), "0 B of 10 B · 0.0 MB/s");
