@@ -143,6 +143,7 @@ describe("browser: the licensee opens a model in the page", function () {
       page.records.consoleErrors.splice(0, Infinity, ...page.records.consoleErrors.filter((line) => !refusals.includes(line)));
       page.assertClean(origins);
     });
+    await owner.close();
     await world.withPage({ wallet: world.wallet(6) }, async (page) => {
       await page.goto(world.appUrl(`/models/${model.modelId}/open`));
       await page.page.click("#open-connect");
@@ -162,6 +163,7 @@ describe("browser: the licensee opens a model in the page", function () {
     const owner = await createChainClient({ rpcUrl: world.rpcUrl, deployment: world.devnet.deployment, account: identityAt(1).account, pollingIntervalMs: 50 });
     const proof = await proveOwnershipFile(owner, { modelId: BigInt(modelId), ownerSecret: BigInt(ownerSecret), claimant: identityAt(1).address });
     const attested = await attestOwnershipFile(owner, proof);
+    await owner.close();
     const keyFile = fileURLToPath(new URL("../../build/circuits/ownership/verification_key.json", import.meta.url));
     await world.withPage({}, async (page) => {
       await page.goto(world.appUrl(`/models/${modelId}/proofs`));
