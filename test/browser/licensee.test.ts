@@ -12,6 +12,7 @@ import { attestOwnershipFile, createChainClient, proveOwnershipFile } from "../.
 import { terminateCurve } from "../../zkp/curve.js";
 import type { AppPage } from "../helpers/browser.js";
 import { identityAt } from "../node/fixtures/custody.js";
+import { tarItemsOf, tarOf } from "../node/fixtures/hf-directory.js";
 import { AppWorld, type PublishedModel } from "./fixtures/app-world.js";
 
 /** showSaveFilePicker -> a file of the OPFS, its writable counting the chunks so the test sees the streaming. */
@@ -224,6 +225,42 @@ describe("browser: the licensee opens a model in the page", function () {
       assert.deepEqual(await link.evaluate((a) => [a.getAttribute("download"), a.getAttribute("href")?.startsWith("blob:")]), [model.name, true]);
       assert.equal(Number(await attribute(page, ".saved", "data-bytes")), plaintext.length);
       await page.screenshot(this.test!.title, "fallback");
+      page.assertClean(await world.licenseeOrigins());
+    });
+  });
+
+  it("a directory model: saves one file through the save picker, and every file into a picked folder, each equal to the original", async function () {
+    const files = new Map([["config.json", Buffer.from('{"layers":2}')], ["weights/model.bin", randomBytes(1_500_000)]]);
+    const query = new URLSearchParams({ name: "directory model", register: "true", custodians: world.custodians.join(","), threshold: "2", price: "1000", duration: "0" });
+    const published = await fetch(`${world.ownerApi.url}/v1/models?${query}`, { method: "POST", headers: { "content-type": "application/x-tar" }, body: await tarOf(tarItemsOf(files)) });
+    assert.equal(published.status, 201, await published.clone().text());
+    const { modelId } = (await published.json()) as { modelId: string };
+    const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+    await world.withPage({ wallet: world.wallet(8) }, async (page) => {
+      // The folder picker hands out an OPFS folder, as the save picker hands out an OPFS file.
+      await page.page.evaluateOnNewDocument(`${OPFS_SAVE_PICKER}
+        window.showDirectoryPicker = async () => (await navigator.storage.getDirectory()).getDirectoryHandle("picked", { create: true });`);
+      await page.goto(world.appUrl(`/models/${modelId}/open`));
+      await page.page.click("#open-connect");
+      await page.page.waitForSelector("#buy");
+      await page.page.click("#buy");
+      await page.page.waitForSelector("#request-ticket", { timeout: 60_000 });
+      await page.page.click("#request-ticket");
+      await page.page.waitForSelector('button.save[data-file="config.json"]', { timeout: 60_000 });
+      await page.page.click('button.save[data-file="config.json"]');
+      await page.page.waitForSelector('.save-row[data-file="config.json"] .saved', { timeout: 60_000 });
+      assert.equal((await savedFile(page, "config.json")).sha256, sha(files.get("config.json")!));
+      await page.page.click("#save-all");
+      await page.page.waitForFunction("document.querySelectorAll('#save > .save-row .saved').length === 2", { timeout: 60_000 });
+      const picked = (await page.page.evaluate(`(async () => {
+        const root = await (await navigator.storage.getDirectory()).getDirectoryHandle("picked");
+        const hash = async (file) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()))].map((b) => b.toString(16).padStart(2, "0")).join("");
+        const config = await (await root.getFileHandle("config.json")).getFile();
+        const weights = await (await (await root.getDirectoryHandle("weights")).getFileHandle("model.bin")).getFile();
+        return { config: await hash(config), weights: await hash(weights) };
+      })()`)) as { config: string; weights: string };
+      assert.deepEqual(picked, { config: sha(files.get("config.json")!), weights: sha(files.get("weights/model.bin")!) });
+      await page.screenshot(this.test!.title, "directory");
       page.assertClean(await world.licenseeOrigins());
     });
   });
