@@ -137,6 +137,7 @@ describe("browser: the licensee opens a model in the page", function () {
       assert.match(await page.text("#access .error-banner strong"), /licence is revoked or expired.*Buy a licence/);
       const answers = await page.page.$$eval("tr[data-custodian] td[data-answer]", (cells) => cells.map((cell) => cell.textContent));
       assert.deepEqual(answers.map((a) => a?.split(" (")[0]), ["refused: LICENCE_NOT_LIVE", "refused: LICENCE_NOT_LIVE"]);
+      assert.equal(await attribute(page, "#licence-state", "data-state"), "revoked"); // redrawn after the refusal
       await page.screenshot(this.test!.title, "custodians-refused");
       // Chromium logs every refused fetch as a console error: exactly the two refusals, nothing else.
       const refusals = page.records.consoleErrors.filter((line) => /status of 403 .*\/v1\/custody\/releases\)$/.test(line));

@@ -256,7 +256,10 @@ class OpenFlow {
     try {
       await step();
     } catch (error) {
-      if (!this.signal.aborted) section.append(errorBanner(error));
+      if (this.signal.aborted) return;
+      // A refused ticket or key often means the licence changed (revoked, expired): show it as it is now.
+      if (section === this.#access) await this.#drawLicence();
+      section.append(errorBanner(error));
     } finally {
       this.#busy = false;
     }
