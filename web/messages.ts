@@ -4,9 +4,11 @@
  * a wallet's own error) still get a sensible sentence.
  */
 import { isSdkError, type SdkErrorCode } from "../sdk/index.js";
+import { refusalOf } from "./refusals.js";
 
 /** The app's own codes: the wallet (EIP-1193) and the node's web config. */
-export type AppErrorCode = "NO_WALLET" | "WRONG_CHAIN" | "WALLET_REFUSED" | "WALLET_ERROR" | "CONFIG_UNAVAILABLE" | "NOT_NODE_ORIGIN";
+export type AppErrorCode = "NO_WALLET" | "WRONG_CHAIN" | "WALLET_REFUSED" | "WALLET_ERROR" | "CONFIG_UNAVAILABLE" | "NOT_NODE_ORIGIN"
+  | "TOO_LARGE_FOR_MEMORY" | "SAVE_CANCELLED";
 
 export const SDK_MESSAGES: Record<SdkErrorCode, string> = {
   INVALID_ARGUMENT: "A value given is not valid (wrong type, length or range).",
@@ -50,6 +52,8 @@ export const APP_MESSAGES: Record<AppErrorCode, string> = {
   WALLET_ERROR: "The wallet reported an error.",
   CONFIG_UNAVAILABLE: "This node has no chain configured: the app cannot read the registry.",
   NOT_NODE_ORIGIN: "This page is only available on the node's own address.",
+  TOO_LARGE_FOR_MEMORY: "This browser cannot stream files to disk, and this file is too large to assemble in memory: open it in a Chromium-based browser or with the modelvault CLI.",
+  SAVE_CANCELLED: "Nothing was saved: no file or folder was chosen.",
 };
 
 /** An error of the app itself, with one of APP_MESSAGES' codes. */
@@ -69,23 +73,28 @@ export interface DescribedError {
   message: string;
   /** The original message, when it says more than the sentence. */
   detail?: string;
+  /** A licensee refusal's contract error or custodian code (web/refusals.ts), when known. */
+  refusal?: string;
 }
 
 export function describeError(error: unknown): DescribedError {
   const code = errorCode(error);
   const original = error instanceof Error ? error.message : String(error);
   const known = (SDK_MESSAGES as Record<string, string>)[code] ?? (APP_MESSAGES as Record<string, string>)[code];
-  const message = known ?? `Something went wrong (${code}).`;
-  return original !== "" && original !== message ? { code, message, detail: original } : { code, message };
+  const refusal = refusalOf(error);
+  const message = refusal?.message ?? known ?? `Something went wrong (${code}).`;
+  const described: DescribedError = original !== "" && original !== message ? { code, message, detail: original } : { code, message };
+  return refusal === undefined ? described : { ...described, refusal: refusal.reason };
 }
 
 function errorCode(error: unknown): string {
   if (isSdkError(error)) return error.code;
   if (error instanceof AppError) return error.code;
+  // Before the EIP-1193 codes: a DOMException AbortError has a numeric `code` (20) too.
+  if ((error as Error | null)?.name === "AbortError") return "ABORTED";
   // EIP-1193: 4001 user rejected, 4902 unknown chain, others are the wallet's own.
   const eip1193 = (error as { code?: unknown } | null)?.code;
   if (eip1193 === 4001) return "WALLET_REFUSED";
   if (typeof eip1193 === "number") return "WALLET_ERROR";
-  if ((error as Error | null)?.name === "AbortError") return "ABORTED";
   return "UNKNOWN";
 }

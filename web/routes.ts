@@ -4,7 +4,11 @@
  */
 import type { Page } from "./router.js";
 import { modelsPage } from "./pages/models.js";
+import { openPage } from "./pages/open.js";
+import { proofsPage } from "./pages/proofs.js";
 
 export const routes: readonly Page[] = [
   modelsPage,
+  openPage,
+  proofsPage,
 ];

@@ -17,6 +17,7 @@ import { DEFAULT_GRACE_SECONDS, followVersions, sweepSuperseded } from "../custo
 import { ReleaseLimits } from "../custody/release-limits.js";
 import { ShareStore } from "../custody/share-store.js";
 import { TicketIndex } from "../custody/ticket-index.js";
+import { followCustodianOrigins, type CustodianOrigins } from "../http/custodian-origins.js";
 import { startApi, type RunningApi } from "../http/server.js";
 import { StoragePeer } from "../storage/storage-peer.js";
 
@@ -74,6 +75,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     let journal: PublishJournal | undefined;
     let auditor: Auditor | undefined;
     let responder: ChallengeResponder | undefined;
+    let custodianOrigins: CustodianOrigins | undefined;
     if (options.audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
     if (config.chain !== undefined) {
       chain = await connectChain(config.chain, { account: identity.account });
@@ -87,6 +89,9 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       const limits = new ReleaseLimits({ licensee: licenseeLimit, client: clientLimit });
       custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs, index, limits });
       const versions: EventFollower = followVersions(chain, store, { onError });
+      // The web app's licensee page talks to the custodians' endpoints: its connect-src lists them.
+      const origins = (custodianOrigins = followCustodianOrigins(chain, { onError }));
+      cleanups.push(() => origins.stop());
       cleanups.push(() => versions.stop());
       const answering = (responder = new ChallengeResponder({ chain, peer, onError }));
       await answering.start();
@@ -115,7 +120,10 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       port: config.api.port,
       bodyLimit: config.api.bodyLimit,
       fetchTimeoutMs: config.fetchTimeoutMs,
-      web: { rpcUrl: options.webRpcUrl ?? (process.env.MODELVAULT_WEB_RPC_URL || config.chain?.rpcUrl) },
+      web: {
+        rpcUrl: options.webRpcUrl ?? (process.env.MODELVAULT_WEB_RPC_URL || config.chain?.rpcUrl),
+        connectSources: custodianOrigins === undefined ? undefined : async () => custodianOrigins.origins(),
+      },
     });
     // Stopped first: no new requests while the rest shuts down.
     cleanups.push(() => api.close());

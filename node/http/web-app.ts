@@ -4,6 +4,8 @@
  * Without a build, / answers 503 naming the command. docs/WEB.md explains the policy.
  */
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -79,9 +81,25 @@ async function readOrUndefined(path: string): Promise<Buffer | undefined> {
   }
 }
 
+const gzip = promisify(gzipCallback);
+
+/** Whether the client takes gzip (Accept-Encoding lists it without q=0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(",") : (header ?? "");
+  return value.split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    return (coding === "gzip" || coding === "*") && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+}
+
+/** Text types worth compressing (the built JS, CSS, JSON, SVG); images and wasm are sent as they are. */
+const COMPRESSIBLE = /^(text\/|application\/json|image\/svg)/;
+
 export function webAppRoutes(app: FastifyInstance, options: WebOptions & { rpcUrl?: string | undefined }): void {
   const appDir = options.appDir === undefined ? DEFAULT_APP_DIR : options.appDir;
   const rpcOrigin = originOf(options.rpcUrl);
+  // Assets are immutable (hashed names) and few (one build): each is gzipped once, on first request.
+  const gzipped = new Map<string, Promise<Buffer>>();
   const policy = async () => contentSecurityPolicy([...(rpcOrigin === undefined ? [] : [rpcOrigin]), ...((await options.connectSources?.()) ?? []).flatMap((s) => originOf(s) ?? [])]);
 
   const index = async (_request: unknown, reply: FastifyReply) => {
@@ -100,6 +118,10 @@ export function webAppRoutes(app: FastifyInstance, options: WebOptions & { rpcUr
     const body = appDir === null ? undefined : await readOrUndefined(join(appDir, "assets", name));
     if (body === undefined) throw new ApiError(404, "ASSET_NOT_FOUND", "no such asset");
     // Names carry their content's hash: a changed file is a new name, so a year is safe.
-    return secure(reply, await policy()).header("cache-control", "public, max-age=31536000, immutable").type(type).send(body);
+    secure(reply, await policy()).header("cache-control", "public, max-age=31536000, immutable").header("vary", "accept-encoding").type(type);
+    if (!COMPRESSIBLE.test(type) || !acceptsGzip(request.headers["accept-encoding"])) return reply.send(body);
+    let compressed = gzipped.get(name);
+    if (compressed === undefined) gzipped.set(name, (compressed = gzip(body, { level: 9 })));
+    return reply.header("content-encoding", "gzip").send(await compressed);
   });
 }
