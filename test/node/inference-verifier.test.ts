@@ -144,11 +144,12 @@ describe("model verifier, verify --on-chain and attest inference from the comman
     assert.equal(notOwner.code, 1);
     assert.equal(notOwner.error().code, "NOT_OWNER");
     assert.match(notOwner.error().message, new RegExp(`owned by ${owner.address}`));
+    // An architecture no build here makes (the bench builds 64-32-10 and 64-41-10 verifiers into the deployment).
 
-    const unknown = await verifier(["--architecture", "64-32-10"]);
+    const unknown = await verifier(["--architecture", "5-7-2"]);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.error().code, "UNKNOWN_ARCHITECTURE");
-    assert.match(unknown.error().message, /inference_64_32_10.*it has inference_4_16_3/);
+    assert.match(unknown.error().message, /inference_5_7_2.*it has inference_4_16_3/);
     const malformed = await verifier(["--architecture", "iris"]);
     assert.equal(malformed.code, 2);
     assert.equal(malformed.error().code, "INVALID_ARCHITECTURE");
@@ -325,7 +326,7 @@ describe("model verifier, verify --on-chain and attest inference from the comman
       "--api", ownerApi.url, "--progress", "none", "--json", ...extra,
     ]);
     const modelsBefore = await reader.contracts.vault.read.modelCount();
-    const unknown = await publish(["--architecture", "64-32-10", "--name", "never"]);
+    const unknown = await publish(["--architecture", "5-7-2", "--name", "never"]);
     assert.equal(unknown.code, 1);
     assert.equal(unknown.error().code, "UNKNOWN_ARCHITECTURE");
     assert.equal(await reader.contracts.vault.read.modelCount(), modelsBefore, "nothing was registered");
