@@ -5,8 +5,9 @@ import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { bytesToHex, concatHex, encodePacked, sha256, toHex } from "viem";
 import type { Hex } from "viem";
 
-/** Segment size the on-chain root is built over (StorageChallenges.SEGMENT_SIZE). */
-export const STORAGE_SEGMENT_SIZE = 4096;
+import { STORAGE_SEGMENT_SIZE } from "./storage-segment.js";
+
+export { STORAGE_SEGMENT_SIZE };
 
 export class StorageTreeError extends Error {
   constructor(message: string) {

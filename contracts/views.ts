@@ -12,6 +12,7 @@ import { modelVaultAbi } from "./abi/ModelVault.js";
 import { proofAttestationsAbi } from "./abi/ProofAttestations.js";
 import { storageChallengesAbi } from "./abi/StorageChallenges.js";
 import { addressTopic, blockTimes, inChainOrder, scanLogs, selectorOf, uintTopic, type DecodedLog, type RpcFailure, type ScanRange, type Topics } from "./log-scan.js";
+import type { VersionParams } from "./version-calls.js";
 
 export type ModelStatus = "active" | "paused" | "retired";
 /** ModelRegistry's status enum, by value. */
@@ -179,15 +180,9 @@ export async function listModels(src: ViewSource, options: ListModelsOptions = {
   return inBatches(kept, async (m) => ({ ...m, name: options.nameOf === undefined ? null : await options.nameOf(m.manifestCid, m.owner).catch(() => null) }));
 }
 
-export interface VersionInfo {
+/** A version as registerModel/publishVersion recorded it (VersionParams), with when and where. */
+export interface VersionInfo extends VersionParams {
   version: number;
-  manifestCid: string;
-  weightsCommitment: bigint;
-  ownerCommitment: bigint;
-  storageRoot: Hex;
-  segmentCount: number;
-  custodians: readonly Address[];
-  threshold: number;
   /** Unix seconds. */
   publishedAt: number;
   /** Of its VersionPublished log. */

@@ -107,28 +107,33 @@ export const shareHash = (wrapped: Hex): Hex => keccak256(wrapped);
 export const depositContext = (manifestCid: string) => `custody/deposit/${manifestCid}`;
 export const releaseContext = (ticketId: Hex) => `custody/release/${ticketId.toLowerCase()}`;
 
+/** The ShareDeposit types alone: what a wallet is shown (EIP712Domain is implied). */
+const DEPOSIT_TYPES = { ShareDeposit: TYPES.ShareDeposit } as const;
+
+/**
+ * The EIP-712 typed data the owner signs for one deposit, as eth_signTypedData_v4 and viem's
+ * signTypedData take it: a wallet signs exactly this.
+ */
+export function depositTypedData(domain: CustodyDomain, body: Pick<ShareDeposit, "manifestCid" | "custodian" | "wrappedShare">) {
+  return {
+    domain: domainOf(domain),
+    types: DEPOSIT_TYPES,
+    primaryType: "ShareDeposit" as const,
+    message: { manifestCid: body.manifestCid, custodian: body.custodian, shareHash: shareHash(body.wrappedShare) },
+  };
+}
+
 export async function signDeposit(
   owner: LocalAccount,
   domain: CustodyDomain,
   body: Omit<ShareDeposit, "signature" | "owner">,
 ): Promise<ShareDeposit> {
-  const signature = await owner.signTypedData!({
-    domain: domainOf(domain),
-    types: TYPES,
-    primaryType: "ShareDeposit",
-    message: { manifestCid: body.manifestCid, custodian: body.custodian, shareHash: shareHash(body.wrappedShare) },
-  });
+  const signature = await owner.signTypedData!(depositTypedData(domain, body));
   return { ...body, owner: owner.address, signature };
 }
 
-export async function depositSigner(domain: CustodyDomain, deposit: ShareDeposit): Promise<Address> {
-  return recoverTypedDataAddress({
-    domain: domainOf(domain),
-    types: TYPES,
-    primaryType: "ShareDeposit",
-    message: { manifestCid: deposit.manifestCid, custodian: deposit.custodian, shareHash: shareHash(deposit.wrappedShare) },
-    signature: deposit.signature,
-  });
+export async function depositSigner(domain: CustodyDomain, deposit: Omit<ShareDeposit, "owner" | "providers">): Promise<Address> {
+  return recoverTypedDataAddress({ ...depositTypedData(domain, deposit), signature: deposit.signature });
 }
 
 export async function signReceipt(

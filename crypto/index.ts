@@ -15,5 +15,5 @@ export {
   type KeystoreFile,
   type EncryptKeystoreOptions,
 } from "./keystore.js";
-export { signManifest, verifyManifest, manifestDigest, canonicalManifestBytes, MANIFEST_TYPES } from "./manifest-signature.js";
+export { signManifest, verifyManifest, manifestDigest, manifestTypedData, canonicalManifestBytes, MANIFEST_TYPES } from "./manifest-signature.js";
 export { constantTimeEqual } from "./bytes.js";

@@ -112,3 +112,24 @@ export function checkManifest(value: unknown): { ok: true; manifest: Manifest } 
   const issue = result.error.issues[0]!;
   return { ok: false, message: `manifest ${issue.path.join(".") || "(root)"}: ${issue.message}` };
 }
+
+/**
+ * A manifest from its JSON form (the node's API answers: CIDs as strings), checked like
+ * checkManifest: what a client re-encodes and hashes itself before its owner signs.
+ */
+export function manifestFromJson(value: unknown): { ok: true; manifest: Manifest } | { ok: false; message: string } {
+  if (typeof value !== "object" || value === null) return { ok: false, message: "manifest (root): not an object" };
+  const parse = (text: unknown) => {
+    try {
+      return typeof text === "string" ? CID.parse(text) : text;
+    } catch {
+      return text; // the schema names it
+    }
+  };
+  const json = value as { content?: unknown; files?: unknown };
+  return checkManifest({
+    ...json,
+    content: parse(json.content),
+    ...(Array.isArray(json.files) ? { files: json.files.map((f: unknown) => (typeof f === "object" && f !== null ? { ...f, cid: parse((f as { cid?: unknown }).cid) } : f)) } : {}),
+  });
+}

@@ -33,13 +33,16 @@ export function manifestDigest(manifest: unknown): Hex {
   return keccak256(canonicalManifestBytes(manifest));
 }
 
+/**
+ * The EIP-712 typed data a manifest's owner signs, as eth_signTypedData_v4 and viem's
+ * signTypedData take it (EIP712Domain is implied): a wallet signs exactly this.
+ */
+export function manifestTypedData(manifest: unknown, options: ManifestDomainOptions = {}) {
+  return { domain: domain(options), types: MANIFEST_TYPES, primaryType: "ModelManifest" as const, message: { digest: manifestDigest(manifest) } };
+}
+
 export async function signManifest(account: LocalAccount, manifest: unknown, options: ManifestDomainOptions = {}): Promise<Hex> {
-  return account.signTypedData({
-    domain: domain(options),
-    types: MANIFEST_TYPES,
-    primaryType: "ModelManifest",
-    message: { digest: manifestDigest(manifest) },
-  });
+  return account.signTypedData(manifestTypedData(manifest, options));
 }
 
 /** Recovers the manifest's signer; with `expectedSigner`, throws unless it matches. */
@@ -48,16 +51,10 @@ export async function verifyManifest(
   signature: Hex,
   options: ManifestDomainOptions & { expectedSigner?: Address } = {},
 ): Promise<Address> {
-  const digest = manifestDigest(manifest);
+  const typedData = manifestTypedData(manifest, options);
   let signer: Address;
   try {
-    signer = await recoverTypedDataAddress({
-      domain: domain(options),
-      types: MANIFEST_TYPES,
-      primaryType: "ModelManifest",
-      message: { digest },
-      signature,
-    });
+    signer = await recoverTypedDataAddress({ ...typedData, signature });
   } catch {
     throw new ManifestSignatureError("malformed manifest signature");
   }

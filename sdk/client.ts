@@ -18,6 +18,8 @@ import { chainError, SdkError } from "./errors.js";
 import { keyCollection } from "./key-collection.js";
 import { licenceCalls } from "./licences.js";
 import { modelReads } from "./model-reads.js";
+import { ownerActionCalls } from "./owner-actions.js";
+import { ownerPublishCalls } from "./owner-publish.js";
 import type { FetchLike } from "./node-api.js";
 import { registryViews } from "./registry.js";
 import { proofCalls } from "./verify.js";
@@ -150,6 +152,8 @@ export function createModelvaultClient<
     fetchModelStream,
     ...accessCalls(ctx, self), // accessModel
     ...proofCalls(ctx, self), // verifyProof
+    ...ownerPublishCalls(ctx), // openPublishSession, signPublishSession, registerPublished
+    ...ownerActionCalls(ctx), // setTerms, grantLicence, revokeLicence, earnings, withdrawEarnings
   };
 
   return client;

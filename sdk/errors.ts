@@ -5,6 +5,7 @@
  * plaintext.
  */
 import { BaseError, ContractFunctionRevertedError } from "viem";
+import type { RefusalCode } from "../contracts/owner-rules.js";
 import { ModelvaultCryptoError, NotEnoughSharesError, SegmentAuthenticationError } from "../crypto/errors.js";
 
 export type SdkErrorCode =
@@ -60,7 +61,13 @@ export type SdkErrorCode =
   /** WebCrypto (globalThis.crypto.subtle) is missing: an insecure (non-https) browser context. */
   | "NO_WEBCRYPTO"
   /** The operation was aborted through its signal. */
-  | "ABORTED";
+  | "ABORTED"
+  /**
+   * An owner action the contract refuses, checked before sending (contracts/owner-rules.ts, the
+   * node's own rules): NOT_OWNER, MODEL_RETIRED, INVALID_STATUS, NO_LICENCE, LICENCE_REVOKED,
+   * EXPIRY_IN_PAST, NOTHING_TO_WITHDRAW (and the staking ones); UNKNOWN_MODEL as above.
+   */
+  | RefusalCode;
 
 export interface SdkErrorDetails {
   /** SEALED_SEGMENT_AUTH: the first segment that failed. */
@@ -72,8 +79,9 @@ export interface SdkErrorDetails {
   /** NODE_ERROR and others from the node: the node's own code and HTTP status. */
   nodeCode?: string;
   status?: number;
-  /** CHAIN_REVERT: the contract's custom error name. */
+  /** CHAIN_REVERT: the contract's custom error name, and its arguments as text. */
   errorName?: string;
+  errorArgs?: string[];
 }
 
 export class SdkError extends Error {
@@ -156,7 +164,8 @@ export function chainError(error: unknown, what: string): SdkError {
       const errorName = revert.data?.errorName ?? revert.reason;
       const args = revert.data?.args === undefined ? "" : `(${revert.data.args.map(String).join(", ")})`;
       const code = errorName === "UnknownModel" ? "UNKNOWN_MODEL" : "CHAIN_REVERT";
-      return new SdkError(code, `${what} reverted: ${errorName ?? "no reason"}${args}`, errorName === undefined ? {} : { errorName }, { cause: error });
+      const details: SdkErrorDetails = errorName === undefined ? {} : { errorName, errorArgs: (revert.data?.args ?? []).map(String) };
+      return new SdkError(code, `${what} reverted: ${errorName ?? "no reason"}${args}`, details, { cause: error });
     }
     return new SdkError("CHAIN_ERROR", `${what}: ${error.shortMessage}`, {}, { cause: error });
   }

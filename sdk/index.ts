@@ -23,6 +23,9 @@ export {
   type TxResult,
   type VerifyProofParams,
 } from "./client.js";
+export type { Earnings, LicenceState, OwnerTx, PendingRevenue } from "./owner-actions.js";
+export type { DepositedSession, PublishSession, PublishSessionOptions, WalletPublication } from "./owner-publish.js";
+export type { VersionCall, VersionParams } from "../contracts/version-calls.js";
 export { isSdkError, SdkError, type SdkErrorCode, type SdkErrorDetails } from "./errors.js";
 // The registry views on the client (listModels, modelInfo, modelHistory, licencesOf): the node's own code.
 export type {

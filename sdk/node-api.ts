@@ -27,7 +27,7 @@ export function apiUrl(base: string, path: string, query: Record<string, string 
 }
 
 /** The node's error body {error: {code, message}} as an SdkError. */
-async function errorOf(response: Response, origin: string): Promise<SdkError> {
+export async function errorOf(response: Response, origin: string): Promise<SdkError> {
   let code: unknown;
   let message: unknown;
   try {

@@ -11,16 +11,8 @@ export interface ModelState {
   status: ModelStatus;
 }
 
-/** What registerModel and publishVersion publish. */
-export interface VersionParams {
-  manifestCid: string;
-  weightsCommitment: bigint;
-  ownerCommitment: bigint;
-  storageRoot: Hex;
-  segmentCount: number;
-  custodians: readonly Address[];
-  threshold: number;
-}
+/** What registerModel and publishVersion publish (one definition: contracts/version-calls.ts). */
+export type { VersionParams } from "../../contracts/version-calls.js";
 
 /** Licence terms, fixed into each licence when it is issued (one definition: contracts/views.ts). */
 export type { Terms } from "../../contracts/views.js";

@@ -5,6 +5,7 @@
  */
 import { bytesToHex, hexToBytes, isAddressEqual, type Address, type Hex, type LocalAccount } from "viem";
 import { splitKey, wrapKey, type ByteSource } from "../../crypto/index.js";
+import { versionParams } from "../../contracts/version-calls.js";
 import type { ChainClient, Terms, TxResult } from "../chain/index.js";
 import { publish, type PublishOptions, type PublishResult } from "../models/publish.js";
 import { publishDirectory, type DirectoryEntry, type PublishDirectoryResult } from "../models/publish-directory.js";
@@ -12,11 +13,10 @@ import { fetchDirectoryFile, fetchModel, readManifest } from "../models/fetch.js
 import { isDirectoryManifest, type DirectoryManifest, type SignedManifest } from "../models/manifest.js";
 import { parseCid, removePin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
-import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
 import { callCustodian } from "./client.js";
 import { custodyDomain } from "./custodian.js";
 import { DepositFailedError } from "./errors.js";
-import { depositContext, depositReceiptSchema, receiptHolds, signDeposit, type DepositReceipt } from "./protocol.js";
+import { depositContext, depositReceiptSchema, receiptHolds, signDeposit, type CustodyDomain, type DepositReceipt, type ShareDeposit } from "./protocol.js";
 
 export const DEFAULT_DEPOSIT_TIMEOUT_MS = 10 * 60_000;
 
@@ -49,35 +49,70 @@ export interface DepositOptions {
   timeoutMs?: number;
 }
 
-/** Deposits one share with each custodian, in parallel; all receipts or DepositFailedError. */
-export async function depositShares(options: DepositOptions): Promise<DepositReceipt[]> {
-  const { custodians, threshold } = options;
-  const shares = await splitKey(options.key, threshold, custodians.length);
-  const domain = custodyDomain(options.chain);
-  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_DEPOSIT_TIMEOUT_MS);
+/** One share wrapped to one custodian's registered key: what a ShareDeposit carries. */
+export interface WrappedShare {
+  custodian: CustodianTarget;
+  wrappedShare: Hex;
+}
+
+/** Splits the key k-of-n and wraps share i to custodian i (the shares are wiped after). */
+export async function wrapShares(key: Uint8Array, threshold: number, custodians: readonly CustodianTarget[], manifestCid: string): Promise<WrappedShare[]> {
+  const shares = await splitKey(key, threshold, custodians.length);
+  try {
+    return await Promise.all(
+      custodians.map(async (custodian, i) => ({
+        custodian,
+        wrappedShare: bytesToHex(await wrapKey(hexToBytes(custodian.publicKey), shares[i]!, depositContext(manifestCid))),
+      })),
+    );
+  } finally {
+    for (const share of shares) share.fill(0);
+  }
+}
+
+/**
+ * Sends signed deposits to their custodians, in parallel; every receipt (checked to be the
+ * custodian's for exactly that share) or DepositFailedError naming each failed custodian.
+ */
+export async function deliverDeposits(
+  domain: CustodyDomain,
+  deposits: readonly { endpoint: string; deposit: ShareDeposit }[],
+  timeoutMs = DEFAULT_DEPOSIT_TIMEOUT_MS,
+): Promise<DepositReceipt[]> {
+  const signal = AbortSignal.timeout(timeoutMs);
   const outcomes = await Promise.allSettled(
-    custodians.map(async (custodian, i) => {
-      const wrappedShare = bytesToHex(await wrapKey(hexToBytes(custodian.publicKey), shares[i]!, depositContext(options.manifestCid)));
-      const deposit = await signDeposit(options.owner, domain, {
-        manifestCid: options.manifestCid,
-        custodian: custodian.address,
-        wrappedShare,
-        providers: [...(options.providers ?? [])],
-      });
-      const receipt = await callCustodian(custodian.endpoint, "v1/custody/deposits", deposit, depositReceiptSchema, signal);
-      if (receipt.manifestCid !== options.manifestCid || !(await receiptHolds(domain, receipt, custodian.address, wrappedShare))) {
+    deposits.map(async ({ endpoint, deposit }) => {
+      const receipt = await callCustodian(endpoint, "v1/custody/deposits", deposit, depositReceiptSchema, signal);
+      if (receipt.manifestCid !== deposit.manifestCid || !(await receiptHolds(domain, receipt, deposit.custodian, deposit.wrappedShare))) {
         throw new Error("the receipt is not signed by the custodian for this share");
       }
       return receipt;
     }),
   );
-  for (const share of shares) share.fill(0);
   const failures: Record<string, string> = {};
   outcomes.forEach((o, i) => {
-    if (o.status === "rejected") failures[custodians[i]!.address] = o.reason instanceof Error ? o.reason.message : String(o.reason);
+    if (o.status === "rejected") failures[deposits[i]!.deposit.custodian] = o.reason instanceof Error ? o.reason.message : String(o.reason);
   });
   if (Object.keys(failures).length > 0) throw new DepositFailedError(failures);
   return outcomes.map((o) => (o as PromiseFulfilledResult<DepositReceipt>).value);
+}
+
+/** Deposits one share with each custodian, in parallel; all receipts or DepositFailedError. */
+export async function depositShares(options: DepositOptions): Promise<DepositReceipt[]> {
+  const domain = custodyDomain(options.chain);
+  const wrapped = await wrapShares(options.key, options.threshold, options.custodians, options.manifestCid);
+  const deposits = await Promise.all(
+    wrapped.map(async ({ custodian, wrappedShare }) => ({
+      endpoint: custodian.endpoint,
+      deposit: await signDeposit(options.owner, domain, {
+        manifestCid: options.manifestCid,
+        custodian: custodian.address,
+        wrappedShare,
+        providers: [...(options.providers ?? [])],
+      }),
+    })),
+  );
+  return deliverDeposits(domain, deposits, options.timeoutMs);
 }
 
 export interface PublishWithCustodyOptions extends Omit<PublishOptions, "custodians" | "threshold" | "version"> {
@@ -171,18 +206,7 @@ export async function publishWithCustody(
     await removePin(peer, published.manifestCid).catch(() => {}); // nothing registered: do not keep it pinned
     throw error;
   }
-  // The chain's record comes from the manifest alike for both formats: a directory's storage
-  // tree runs over its sealed files back to back, so sealedSize counts its segments.
-  const { manifest } = published.signed;
-  const params = {
-    manifestCid,
-    weightsCommitment: manifest.weightsCommitment === undefined ? 0n : BigInt(manifest.weightsCommitment),
-    ownerCommitment: options.ownerCommitment ?? 0n,
-    storageRoot: manifest.storage.root as Hex,
-    segmentCount: Math.ceil(manifest.sealedSize / STORAGE_SEGMENT_SIZE),
-    custodians: options.custodians,
-    threshold: options.threshold,
-  };
+  const params = versionParams(published.signed.manifest, manifestCid, options.ownerCommitment);
   if (options.chainModelId === undefined) {
     const registered = await chain.registerModel(params, options.terms ?? DEFAULT_TERMS);
     return { ...published, ...registered, chainModelId: registered.modelId, version: 1, receipts };

@@ -3,6 +3,7 @@ import type { FastifyReply } from "fastify";
 import type { NodeIdentity } from "../../crypto/index.js";
 import type { ChainClient } from "../chain/index.js";
 import type { PublishJournal } from "../custody/publish-journal.js";
+import type { WalletPublisher } from "../custody/wallet-publish.js";
 import { ContentNotFoundError } from "../errors.js";
 import { withIdleTimeout } from "../idle-timeout.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
@@ -18,6 +19,8 @@ export interface ApiContext {
   chain?: ChainClient | undefined;
   /** Where registering publishes record their progress, for idempotent retries. */
   journal?: PublishJournal | undefined;
+  /** Publish sessions for wallet-owned models (with a chain). */
+  walletPublisher?: WalletPublisher | undefined;
 }
 
 /** Aborts when the client goes away before the response finished. */

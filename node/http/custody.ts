@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Custodian } from "../custody/custodian.js";
 import { RateLimitedError } from "../custody/release-limits.js";
-import { ApiError } from "./errors.js";
+import { acceptJson } from "./json-body.js";
 
 /** Adds Retry-After to a 429, whichever limit it came from; the error handler writes the body. */
 async function withRetryAfter<T>(reply: FastifyReply, run: () => T | Promise<T>): Promise<T> {
@@ -28,13 +28,7 @@ const CUSTODY_BODY_LIMIT = 16 * 1024;
 
 export function custodyRoutes(app: FastifyInstance, custodian: Custodian): void {
   void app.register(async (scoped) => {
-    scoped.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: CUSTODY_BODY_LIMIT }, (_request, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(new ApiError(400, "MALFORMED_REQUEST", "the body is not valid JSON"), undefined);
-      }
-    });
+    acceptJson(scoped, CUSTODY_BODY_LIMIT);
     scoped.post("/v1/custody/deposits", { bodyLimit: CUSTODY_BODY_LIMIT }, async (request) => custodian.deposit(request.body));
     scoped.post("/v1/custody/releases", {
       bodyLimit: CUSTODY_BODY_LIMIT,

@@ -5,6 +5,7 @@
  */
 import { ModelvaultCryptoError } from "../../crypto/index.js";
 import { REFUSAL_STATUS } from "../custody/errors.js";
+import { SESSION_ERROR_STATUS } from "../custody/wallet-sessions.js";
 import { NodeError } from "../errors.js";
 
 /** An error raised by the API layer itself, with its HTTP status. */
@@ -29,6 +30,11 @@ const STATUS_OF_CODE: Record<string, number> = {
   CONTENT_MISMATCH: 502,
   INVALID_ARGUMENT: 400,
   ...REFUSAL_STATUS,
+  ...SESSION_ERROR_STATUS,
+  // A wallet publish of a model the chain would not let the owner publish (rotation).
+  UNKNOWN_MODEL: 404,
+  NOT_OWNER: 403,
+  MODEL_RETIRED: 409,
   // Publishing with custody: the custodians or the chain said no, or could not be reached.
   DEPOSIT_FAILED: 502,
   NOT_ENOUGH_SHARES: 502,

@@ -4,7 +4,8 @@ import type { CID } from "multiformats/cid";
 import { Readable } from "node:stream";
 import { bytesToHex } from "viem";
 import type { z } from "zod";
-import { decodeSignedManifest, isDirectoryManifest, type SignedManifest } from "../models/manifest.js";
+import { decodeSignedManifest, isDirectoryManifest } from "../models/manifest.js";
+import { manifestJson } from "./manifest-json.js";
 import { isDirectoryContent, publishWithCustody, rotateModel, type ModelContent, type ModelPublishResult, type PublishWithCustodyOptions } from "../custody/owner.js";
 import { findRegistration } from "../custody/publish-journal.js";
 import { parseCid, removePin } from "../storage/pins.js";
@@ -17,19 +18,11 @@ import { TAR_CONTENT_TYPE, tarEntries } from "./directory-upload.js";
 import { ApiError } from "./errors.js";
 import { limitedBody, refuseRest } from "./upload-body.js";
 import { checkPublishVerifier, setPublishVerifier } from "./publish-verifier.js";
+import { openWalletSession } from "./publish-sessions.js";
 import { cidParam, manifestQuery, parseInput, publishQuery } from "./schemas.js";
 
 export const KEY_WARNING =
   "The content key is returned once and not kept by the node: store it safely. Anyone with it and the CID can decrypt the model.";
-
-/** A signed manifest as plain JSON: CIDs as strings. */
-export function manifestJson(signed: SignedManifest) {
-  const { manifest } = signed;
-  if (isDirectoryManifest(manifest)) {
-    return { ...manifest, content: manifest.content.toString(), files: manifest.files.map((f) => ({ ...f, cid: f.cid.toString() })) };
-  }
-  return { ...manifest, content: manifest.content.toString() };
-}
 
 /** The answer to a publish: CIDs, the signed manifest, the files of a directory, and the content key (once). */
 function publishedJson(result: ModelPublishResult) {
@@ -101,6 +94,20 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...(query.segmentSize === undefined ? {} : { segmentSize: query.segmentSize }),
         ...(query.weightsCommitment === undefined ? {} : { weightsCommitment: query.weightsCommitment }),
       };
+      if (query.owner !== undefined) {
+        if (query.register) throw new ApiError(400, "VALIDATION_FAILED", "owner=ADDRESS registers from the owner's wallet: leave out register");
+        if (request.headers["idempotency-key"] !== undefined) {
+          throw new ApiError(400, "VALIDATION_FAILED", "Idempotency-Key is for publishes the node registers; a wallet publish is a session (retry a step with the same signatures)");
+        }
+        const chain = ctx.chain;
+        if (chain === undefined) throw new ApiError(409, "NO_CHAIN", "this node has no chain configured: start it with --rpc-url to publish for a wallet");
+        const givenSecret = ownerSecretOf(request.headers["owner-secret"]);
+        const ownerSecret = givenSecret ?? (await import("../../zkp/ownership.js")).randomOwnerSecret();
+        const session = await openWalletSession(ctx, content, query, await ownerCommitmentFor(chain, query, ownerSecret), signal);
+        reply.code(201);
+        const { key, keyWarning, ...rest } = session;
+        return { ...rest, ...(givenSecret === undefined ? { ownerSecret: ownerSecret.toString(), ownerSecretWarning: OWNER_SECRET_WARNING } : {}), key, keyWarning };
+      }
       if (query.register || query.rotate !== undefined) {
         const idempotencyKey = idempotencyKeyOf(request.headers["idempotency-key"]);
         const ownerSecret = ownerSecretOf(request.headers["owner-secret"]);

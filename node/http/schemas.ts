@@ -1,6 +1,6 @@
 /** zod schemas of the API's inputs (path params and query strings arrive as strings). */
 import { CID } from "multiformats/cid";
-import { isAddress, type Address } from "viem";
+import { isAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 import { MAX_SEGMENT_SIZE } from "../../crypto/index.js";
 import { ApiError } from "./errors.js";
@@ -51,6 +51,8 @@ export const publishQuery = z
     version: intText(1, 2 ** 32).optional(),
     /** Deposit the key's shares with the custodians and register the model on chain. */
     register: boolText.optional(),
+    /** A wallet-owned publish: the node seals, this address signs (a publish session, docs/API.md). */
+    owner: z.string().refine((a) => isAddress(a), "must be an address").transform((a) => a as Address).optional(),
     /** Publish as the next version of this registered model (rotation): shares and chain too. */
     rotate: z.string().regex(/^[1-9][0-9]{0,76}$/, "must be a registered model id").transform(BigInt).optional(),
     /** Terms of a registered model: price in wei, duration in seconds, uses, stake in wei. */
@@ -64,6 +66,7 @@ export const publishQuery = z
   })
   .strict()
   .refine((q) => !(q.register && q.rotate !== undefined), { message: "register and rotate exclude each other", path: ["rotate"] })
+  .refine((q) => q.owner === undefined || q.architecture === undefined, { message: "architecture is set by the owner's node account: not with owner", path: ["architecture"] })
   .refine((q) => q.architecture === undefined || q.register === true || q.rotate !== undefined, { message: "architecture is for a registering publish (register=true or rotate=ID): the verifier is set on chain", path: ["architecture"] })
   .refine(
     (q) => {
@@ -86,3 +89,13 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, wh
       : `${where} parameter ${field ? JSON.stringify(field) : ""}: ${issue.message}`;
   throw new ApiError(400, field === "cid" ? "INVALID_CID" : "VALIDATION_FAILED", message);
 }
+
+/** Step 2 of a publish session: the owner's EIP-712 signature of the manifest. */
+export const manifestSignatureBody = z.object({ signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte hex signature").transform((s) => s as Hex) }).strict();
+
+/** Step 3: one signature per deposit, in the order of step 2's answer. */
+export const depositSignaturesBody = z
+  .object({ signatures: z.array(z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte hex signature").transform((s) => s as Hex)).min(1).max(64) })
+  .strict();
+
+export const sessionParam = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, "must be a publish session id") }).strict();

@@ -21,6 +21,9 @@ import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
 import { webAppRoutes } from "./web-app.js";
 import { browserRpcUrl, webConfigRoutes, type WebOptions } from "./web-config.js";
+import { publishSessionRoutes } from "./publish-sessions.js";
+import { WalletPublisher } from "../custody/wallet-publish.js";
+import type { SessionLimits } from "../custody/wallet-sessions.js";
 
 export interface ApiOptions {
   peer: StoragePeer;
@@ -35,6 +38,8 @@ export interface ApiOptions {
   journal?: PublishJournal | undefined;
   /** The web app at / and GET /v1/web/config (the RPC published to browsers, the app's folder). */
   web?: WebOptions | undefined;
+  /** Bounds of wallet publish sessions (with a chain): how many open at once, how long each lives. */
+  publishSessions?: Partial<SessionLimits>;
 }
 
 /**
@@ -66,6 +71,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
     chain: options.chain,
     journal: options.journal,
+    walletPublisher: options.chain === undefined ? undefined : new WalletPublisher(options.peer, options.chain, options.publishSessions),
   };
   // No logger: request logs would be the operator's choice, and errors are answered below.
   const replyError = (error: unknown, reply: FastifyReply) => {
@@ -124,6 +130,10 @@ export function createApi(options: ApiOptions): FastifyInstance {
     transfer: ctx.peer.sources.totals,
   }));
   modelRoutes(app, ctx);
+  publishSessionRoutes(app, ctx);
+  // Sessions live in memory: whatever an earlier run pinned for one is not needed any more.
+  app.addHook("onReady", async () => void (await ctx.walletPublisher?.sweepSessionPins()));
+  app.addHook("onClose", async () => ctx.walletPublisher?.close());
   contentRoutes(app, ctx);
   pinRoutes(app, ctx);
   peerRoutes(app, ctx);

@@ -11,13 +11,12 @@ import type { CID } from "multiformats/cid";
 import { bytesToHex } from "viem";
 import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, InvalidArgumentError, keyCommitment, type ByteSource } from "../../crypto/index.js";
 import { fileKey, ModelPathSet } from "../../crypto/directory.js";
-import { addPin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE, StorageLeafHasher } from "../storage/storage-tree.js";
 import { storageRoot } from "./frame-sealer.js";
 import { importLeaves } from "./leaf-import.js";
-import { DIRECTORY_MANIFEST_FORMAT, encodeSignedManifest, signModelManifest, type DirectoryFile, type DirectoryManifest, type SignedManifest } from "./manifest.js";
-import type { PublishOptions } from "./publish.js";
+import { DIRECTORY_MANIFEST_FORMAT, signModelManifest, type DirectoryFile, type DirectoryManifest, type SignedManifest } from "./manifest.js";
+import { pinManifest, type PublishOptions, type SealedModel, type SealOptions } from "./publish.js";
 import { sealLeaves } from "./sealed-leaves.js";
 
 export interface DirectoryEntry {
@@ -72,11 +71,23 @@ async function buildDirectory(fs: UnixFS, files: readonly DirectoryFile[], signa
   return make(root);
 }
 
+/** Seals, signs with `options.owner` and pins: a published directory model. */
 export async function publishDirectory(
   peer: StoragePeer,
   entries: AsyncIterable<DirectoryEntry> | Iterable<DirectoryEntry>,
   options: PublishDirectoryOptions,
 ): Promise<PublishDirectoryResult> {
+  const sealed = await sealDirectory(peer, entries, options);
+  const signed = (await signModelManifest(options.owner, sealed.manifest)) as SignedManifest<DirectoryManifest>;
+  return { ...sealed, signed, manifestCid: await pinManifest(peer, signed, options.signal) };
+}
+
+/** The streaming part of a directory publish: every file sealed and stored, the manifest built, unsigned. */
+export async function sealDirectory(
+  peer: StoragePeer,
+  entries: AsyncIterable<DirectoryEntry> | Iterable<DirectoryEntry>,
+  options: Omit<PublishDirectoryOptions, "owner"> & Pick<SealOptions, "owner">,
+): Promise<SealedModel<DirectoryManifest>> {
   const key = options.key ?? generateContentKey();
   const modelId = options.modelId ?? new Uint8Array(randomBytes(32));
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -139,9 +150,5 @@ export async function publishDirectory(
     custodians: options.custodians ?? [],
     threshold: options.threshold ?? 0,
   };
-  const signed = (await signModelManifest(options.owner, manifest)) as SignedManifest<DirectoryManifest>;
-  const block = await encodeSignedManifest(signed);
-  await peer.helia.blockstore.put(block.cid, block.bytes, { signal: options.signal });
-  await addPin(peer, block.cid, options.signal, { kind: "manifest" });
-  return { manifestCid: block.cid, contentCid, signed, key };
+  return { manifest, contentCid, key };
 }

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { CID } from "multiformats/cid";
-import { bytesToHex, type LocalAccount } from "viem";
+import { bytesToHex, type Address, type LocalAccount } from "viem";
 import { createHeader, DEFAULT_SEGMENT_SIZE, generateContentKey, keyCommitment, type ByteSource } from "../../crypto/index.js";
 import { importLeaves } from "./leaf-import.js";
-import { encodeSignedManifest, fileModel, MANIFEST_FORMAT, signModelManifest, type FileManifest, type SignedManifest } from "./manifest.js";
+import { encodeSignedManifest, fileModel, MANIFEST_FORMAT, signModelManifest, type FileManifest, type Manifest, type SignedManifest } from "./manifest.js";
 import { addPin } from "../storage/pins.js";
 import type { StoragePeer } from "../storage/storage-peer.js";
 import { STORAGE_SEGMENT_SIZE } from "../storage/storage-tree.js";
@@ -44,7 +44,35 @@ export interface PublishResult {
   key: Uint8Array;
 }
 
+/** Sealing needs only the owner's address: the manifest is signed afterwards (here, or by a wallet). */
+export type SealOptions = Omit<PublishOptions, "owner"> & { owner: { address: Address } };
+
+/** A sealed model whose manifest is not signed yet; its content blocks are stored, nothing is pinned. */
+export interface SealedModel<M extends Manifest = Manifest> {
+  manifest: M;
+  contentCid: CID;
+  key: Uint8Array;
+}
+
+/** Seals, signs with `options.owner` and pins: a published model. */
 export async function publish(peer: StoragePeer, source: ByteSource, options: PublishOptions): Promise<PublishResult> {
+  const sealed = await sealFile(peer, source, options);
+  const signed = fileModel(await signModelManifest(options.owner, sealed.manifest));
+  return { ...sealed, signed, manifestCid: await pinManifest(peer, signed, options.signal) };
+}
+
+/** Stores the signed manifest block and pins it (recursively: the content too); its CID. */
+export async function pinManifest(
+  peer: StoragePeer, signed: SignedManifest, signal?: AbortSignal, metadata: Record<string, string> = { kind: "manifest" },
+): Promise<CID> {
+  const block = await encodeSignedManifest(signed);
+  await peer.helia.blockstore.put(block.cid, block.bytes, { signal });
+  await addPin(peer, block.cid, signal, metadata);
+  return block.cid;
+}
+
+/** The streaming part of a publish: the sealed content stored and its manifest built, unsigned. */
+export async function sealFile(peer: StoragePeer, source: ByteSource, options: SealOptions): Promise<SealedModel<FileManifest>> {
   const key = options.key ?? generateContentKey();
   const modelId = options.modelId ?? new Uint8Array(randomBytes(32));
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -86,9 +114,5 @@ export async function publish(peer: StoragePeer, source: ByteSource, options: Pu
     custodians: options.custodians ?? [],
     threshold: options.threshold ?? 0,
   };
-  const signed = fileModel(await signModelManifest(options.owner, manifest));
-  const block = await encodeSignedManifest(signed);
-  await peer.helia.blockstore.put(block.cid, block.bytes, { signal: options.signal });
-  await addPin(peer, block.cid, options.signal, { kind: "manifest" });
-  return { manifestCid: block.cid, contentCid, signed, key };
+  return { manifest, contentCid, key };
 }

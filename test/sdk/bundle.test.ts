@@ -92,11 +92,11 @@ describe("sdk: browser bundle (esbuild, platform browser)", function () {
     assert.doesNotMatch(code, /^\s*import\s[^(]/m);
   });
 
-  it("pulls in the shared formats on the browser platform, and none of the node's own code (only the pure ABIs and registry views, zkp field/verifier-abi/safetensors/tensor-index)", () => {
+  it("pulls in the shared formats on the browser platform, and none of the node's own code (only the pure ABIs, registry views, owner rules and version calls, zkp field/verifier-abi/safetensors/tensor-index)", () => {
     const ours = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
     // crypto/ (formats and messages, one implementation) and zkp/'s safetensors reader and tensor
     // index have no Node built-ins; the primitives are crypto/platform/browser.ts's.
-    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|contracts\/(views|log-scan)\.ts|zkp\/(field|verifier-abi|safetensors|tensor-index)\.ts|crypto\/([a-z-]+\/)?[a-z-]+\.ts)$/;
+    const allowed = /^(sdk\/[a-z-]+\.ts|contracts\/abi\/[A-Za-z]+\.ts|contracts\/(views|log-scan|version-calls|storage-segment|owner-rules)\.ts|zkp\/(field|verifier-abi|safetensors|tensor-index)\.ts|crypto\/([a-z-]+\/)?[a-z-]+\.ts)$/;
     for (const path of ours) assert.match(path, allowed);
     for (const nodeOnly of ["crypto/platform/node.ts", "crypto/keystore.ts", "crypto/index.ts"]) assert.ok(!ours.includes(nodeOnly), `${nodeOnly} is in the bundle`);
     assert.ok(ours.includes("crypto/platform/browser.ts"), "the browser platform is not in the bundle");
