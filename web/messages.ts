@@ -93,6 +93,8 @@ export function describeError(error: unknown): DescribedError {
 }
 
 function errorCode(error: unknown): string {
+  // The SDK wraps a wallet's refusal of a signature or transaction (as CHAIN_ERROR): the user refused.
+  if (isSdkError(error) && causedByRefusal(error)) return "WALLET_REFUSED";
   if (isSdkError(error)) return error.code;
   if (error instanceof AppError) return error.code;
   // EIP-1193: 4001 user rejected, 4902 unknown chain, others are the wallet's own.
@@ -101,4 +103,12 @@ function errorCode(error: unknown): string {
   if (typeof eip1193 === "number") return "WALLET_ERROR";
   if ((error as Error | null)?.name === "AbortError") return "ABORTED";
   return "UNKNOWN";
+}
+
+/** Whether an EIP-1193 4001 (user rejected) is anywhere in the error's cause chain. */
+function causedByRefusal(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 4001) return true;
+  }
+  return false;
 }

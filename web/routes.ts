@@ -4,7 +4,13 @@
  */
 import type { Page } from "./router.js";
 import { modelsPage } from "./pages/models.js";
+import { ownerModelsPage } from "./pages/owner-models.js";
+import { ownerPublishPage } from "./pages/owner-publish.js";
+import { ownerModelPage } from "./pages/owner-model.js";
 
 export const routes: readonly Page[] = [
   modelsPage,
+  ownerModelsPage,
+  ownerPublishPage, // before /owner/:id, which would match "publish"
+  ownerModelPage,
 ];
