@@ -33,7 +33,7 @@ export function secretsPanel(session: PublishSession, name: string): SecretsPane
       "p",
       { class: "warning" },
       "Anyone with this key can decrypt the model. The node forgets it once you sign, and this page will not show it again: ",
-      "save it somewhere private now. You need it to rotate the key's custody or to open the model without the custodians.",
+      "save it somewhere private now. With it you can open the model yourself, without the custodians.",
     ),
     h("p", {}, h("span", { class: "muted" }, "Content key "), h("code", { id: "content-key" }, record.key)),
     session.ownerSecret !== undefined &&

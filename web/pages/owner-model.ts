@@ -118,7 +118,7 @@ function managePanels(ctx: AppContext, modelId: bigint, view: OwnerView, actions
       h("h2", {}, "Licences"),
       table<ModelLicence>(
         [
-          { title: "Account", cell: (l) => h("code", { title: l.account }, l.account) },
+          { title: "Account", cell: (l) => h("code", { title: l.account, "data-licensee": l.account }, shortAddress(l.account)) },
           { title: "How", cell: (l) => l.issued },
           { title: "Version", cell: (l) => String(l.version) },
           { title: "Expires", cell: (l) => (l.expiresAt === 0 ? "never" : isoDate(l.expiresAt)) },

@@ -43,7 +43,7 @@ export const ownerPublishPage: Page = {
 };
 
 function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal: AbortSignal): HTMLElement {
-  const file = h("input", { type: "file", name: "file", id: "publish-file", required: true });
+  const file = h("input", { type: "file", name: "file", id: "publish-file" });
   const name = h("input", { name: "name", id: "publish-name", maxlength: 200, placeholder: "my-model" });
   const picks = custodians.map((c) => ({ custodian: c, box: h("input", { type: "checkbox", name: "custodian", value: c.address, checked: c.active, disabled: !c.active }) }));
   const threshold = h("input", { type: "number", name: "threshold", id: "publish-threshold", min: 2, value: 2, required: true });
@@ -64,7 +64,6 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
   let session: PublishSession | undefined;
   let deposited: DepositedSession | undefined;
   let secrets: SecretsPanel | undefined;
-  let request: PublishRequest | undefined;
   let running = false;
 
   const read = (): PublishRequest => {
@@ -84,12 +83,12 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
     replace(problem);
     let step: StepName = "upload";
     try {
+      const request = session === undefined ? read() : undefined; // bad input is refused before the wallet is asked
       const walletClient = await ctx.walletClient();
       if (session !== undefined && !isAddressEqual(session.owner, walletClient.account.address)) {
         throw new SdkError("INVALID_ARGUMENT", `this publication is for ${session.owner}: switch back to that account, or start over`);
       }
-      if (session === undefined) {
-        request = read();
+      if (request !== undefined) {
         for (const input of inputs) input.disabled = true;
         setStep("upload", "active");
         const total = request.file.size;
@@ -109,7 +108,7 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
       if (deposited === undefined) {
         step = "sign";
         setStep("sign", "active");
-        deposited = await sdk.signPublishSession(session, { signal });
+        deposited = await sdk.signPublishSession(session!, { signal });
         setStep("sign", "done");
       }
       step = "register";
@@ -141,7 +140,7 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
   };
 
   restart.addEventListener("click", () => {
-    session = deposited = request = undefined;
+    session = deposited = undefined;
     secrets?.element.remove();
     secrets = undefined;
     for (const input of inputs) input.disabled = false;
@@ -156,7 +155,7 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
   const form = h(
     "form",
     { class: "publish", onsubmit: (event: Event) => { event.preventDefault(); void run(); } },
-    h("label", { class: "field" }, h("span", {}, "File"), file, h("small", { class: "muted" }, "streamed to this node, which encrypts it; it never leaves your browser in clear to anyone else")),
+    h("label", { class: "field" }, h("span", {}, "File"), file, h("small", { class: "muted" }, "streamed from disk to this node, which encrypts it before it stores or shares anything")),
     h("label", { class: "field" }, h("span", {}, "Name"), name),
     h(
       "fieldset",
