@@ -128,10 +128,13 @@ export class WalletPublisher {
       await checkSigner(session.owner, "the manifest signature", () => verifyManifest(session.sealed.manifest, signature));
       const signed = { manifest: session.sealed.manifest, signature };
       const manifestCid = (await pinManifest(this.#peer, signed, undefined, { kind: SESSION_PIN, owner: session.owner })).toString();
+      // An earlier try that failed after pinning, with another (valid) signature: that block is of no use.
+      if (session.manifestCid !== undefined && session.manifestCid !== manifestCid) await removePin(this.#peer, parseCid(session.manifestCid));
+      Object.assign(session, { manifestCid, signature }); // what expiry unpins from now on
       await removePin(this.#peer, session.sealed.contentCid); // the manifest's pin holds it now
       session.wrapped = await wrapShares(session.sealed.key, session.sealed.manifest.threshold, session.targets, manifestCid);
       session.sealed.key.fill(0); // the shares are wrapped: the node needs the key no more
-      Object.assign(session, { stage: "signed", manifestCid, signature });
+      session.stage = "signed";
       return this.#depositsAnswer(id, session);
     });
   }
@@ -195,8 +198,8 @@ export class WalletPublisher {
   async #release(session: WalletSession, why: "expired" | "used" | "closed"): Promise<void> {
     session.sealed.key.fill(0);
     session.wrapped = undefined;
-    const pinned = session.manifestCid === undefined ? session.sealed.contentCid : parseCid(session.manifestCid);
-    await removePin(this.#peer, pinned);
+    // Its one pin: the content's until the manifest was signed, then the manifest's (which holds the content).
+    await removePin(this.#peer, session.manifestCid === undefined ? session.sealed.contentCid : parseCid(session.manifestCid));
     if (why === "used") await pinManifest(this.#peer, { manifest: session.sealed.manifest as Manifest, signature: session.signature! });
   }
 

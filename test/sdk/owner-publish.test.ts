@@ -12,10 +12,12 @@ import { manifestFromJson } from "../../crypto/manifest-schema.js";
 import { manifestTypedData } from "../../crypto/manifest-signature.js";
 import { readManifest } from "../../node/models/fetch.js";
 import { startApi, type RunningApi } from "../../node/http/server.js";
-import { listPins } from "../../node/storage/pins.js";
+import { addPin, listPins } from "../../node/storage/pins.js";
+import { DIRECTORY_MANIFEST_FORMAT } from "../../crypto/manifest-schema.js";
 import { createModelvaultClient, type ModelvaultClient } from "../../sdk/index.js";
 import { assertSdkCode } from "../helpers/sdk-errors.js";
 import { CustodyWorld, identityAt } from "../node/fixtures/custody.js";
+import { hfDirectory, tarItemsOf, tarOf } from "../node/fixtures/hf-directory.js";
 
 const PRICE = 10n ** 15n;
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -214,5 +216,46 @@ describe("sdk: publish from a wallet through a node (publish sessions)", functio
     assert.equal(await publicClient.getBalance({ address: wallet.address }), balance + withdrawn.amount - gas);
     await assertSdkCode(owner.withdrawEarnings(), "NOTHING_TO_WITHDRAW");
     assert.equal((await owner.earnings()).total, 0n);
+  });
+
+  it("a directory model the same way; a custodian down is DEPOSIT_FAILED naming it, and the same session completes once it is back", async () => {
+    const files = hfDirectory();
+    const session = await owner.openPublishSession(await tarOf(tarItemsOf(files)), { custodians: world.custodianAddresses, threshold: 2, contentType: "application/x-tar" });
+    assert.equal(session.manifest.format, DIRECTORY_MANIFEST_FORMAT);
+    const down = await world.stopCustodian(2);
+    try {
+      await assertSdkCode(owner.signPublishSession(session), "NODE_ERROR", (e) => {
+        assert.equal(e.details.nodeCode, "DEPOSIT_FAILED");
+        assert.match(e.message, new RegExp(down.identity.address));
+      });
+    } finally {
+      await world.restartCustodian(2, down);
+    }
+    const published = await owner.registerPublished(await owner.signPublishSession(session)); // the same signatures again: deposits are idempotent
+    const licensee = clientFor(identityAt(17).account, world.custodians[0]!.api.url);
+    await licensee.buyLicence(published.modelId);
+    const { key, manifestCid } = await licensee.collectKey({ modelId: published.modelId, ticket: await licensee.requestTicket(published.modelId) });
+    for (const [path, bytes] of files) assert.equal(sha256(await licensee.fetchModel(manifestCid, key, { file: path })), sha256(bytes), path);
+  });
+
+  it("a restart forgets every session and removes what they pinned", async () => {
+    const peer = world.licensee.peer;
+    const opened = await openRaw(api.url, wallet.address, randomBytes(5_000)); // a session on the main node stays as it is
+    // As a crash would leave it: a session's pin, no session.
+    const cid = await peer.fs.addBytes(randomBytes(5_000));
+    await addPin(peer, cid, undefined, { kind: "publish-session", owner: wallet.address });
+    const restarted = await startApi({ peer, identity: world.licensee.identity, chain: world.licensee.chain, host: "127.0.0.1", port: 0 });
+    stops.push(() => restarted.close());
+    assert.equal((await listPins(peer)).filter((p) => p.metadata.kind === "publish-session").length, 0);
+    const unknown = await post(restarted.url, `/v1/publish-sessions/${opened.session}/manifest-signature`, { signature: `0x${"11".repeat(65)}` });
+    assert.deepEqual([unknown.status, errorCode(unknown)], [404, "UNKNOWN_SESSION"]);
+    // Stopping a node ends its open sessions: their pins go too.
+    await restarted.close();
+    const again = await startApi({ peer, identity: world.licensee.identity, chain: world.licensee.chain, host: "127.0.0.1", port: 0 });
+    stops.push(() => again.close());
+    await openRaw(again.url, wallet.address, randomBytes(5_000));
+    assert.equal((await listPins(peer)).filter((p) => p.metadata.kind === "publish-session").length, 1);
+    await again.close();
+    assert.equal((await listPins(peer)).filter((p) => p.metadata.kind === "publish-session").length, 0);
   });
 });
