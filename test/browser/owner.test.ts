@@ -86,6 +86,7 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
       assert.match(await page.text(".secrets .warning"), /Anyone with this key can decrypt the model/);
       assert.match((await page.page.$eval("#save-key", (a) => a.getAttribute("href")))!, /^blob:/);
       assert.match(await page.text(".progress-label"), /sealed/);
+      assert.equal(await page.page.$eval(".progress", (bar) => bar.getAttribute("data-sent")), String(original.length), "the upload's progress, as the browser sent it");
       assert.deepEqual(wallet.requests.filter((m) => m === "eth_signTypedData_v4").length, 1 + world.custodians.length, "the manifest and one deposit per custodian");
       await page.screenshot(this.test!.title, "published");
       await page.page.click("#forget-key");

@@ -95,7 +95,10 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
         progress.update(0, total, `0 of ${formatBytes(total)} sent`);
         const uploader = createModelvaultClient({
           publicClient: ctx.publicClient(), walletClient, deployment: ctx.config.chain!.deployment, nodeUrl: ctx.nodeOrigin,
-          fetch: uploadFetch((sent) => progress.update(sent, total, sent < total ? `${formatBytes(sent)} of ${formatBytes(total)} sent` : `${formatBytes(total)} sent: the node is sealing the last segments`)),
+          fetch: uploadFetch((sent) => {
+            progress.element.dataset.sent = String(sent); // bytes the browser reports sent (what the tests read)
+            progress.update(sent, total, sent < total ? `${formatBytes(sent)} of ${formatBytes(total)} sent` : `${formatBytes(total)} sent: the node is sealing the last segments`);
+          }),
         });
         session = await uploader.openPublishSession(request.file, { custodians: request.custodians, threshold: request.threshold, terms: request.terms, name: request.name, signal });
         progress.update(total, total, `${formatBytes(total)} sealed`);
@@ -125,7 +128,7 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
           { class: "success", "data-model-id": published.modelId.toString() },
           `Model ${published.modelId} is registered, owned by your wallet. `,
           h("a", { href: href("/owner/:id", { id: published.modelId }) }, "Manage it"),
-          published.txHash === null ? "" : h("span", { class: "muted" }, ` (transaction ${shortAddress(published.txHash)})`),
+          published.txHash === null ? "" : h("span", { class: "muted" }, " (transaction ", h("code", {}, published.txHash), ")"),
         ),
       );
     } catch (error) {
