@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { bytesToHex, createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Chain } from "viem";
 import { createModelvaultClient, modelVaultAbi, type ModelvaultClient } from "../../sdk/index.js";
 import type { AppPage } from "../helpers/browser.js";
+import { assertSdkCode } from "../helpers/sdk-errors.js";
 import type { TestWallet } from "../helpers/test-wallet.js";
 import { identityAt } from "../node/fixtures/custody.js";
 import { AppWorld } from "./fixtures/app-world.js";
@@ -111,7 +112,7 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
     assert.equal(sha256(await licensee.fetchModel(manifestCid, key, { expectedOwner: wallet.address })), sha256(original));
   });
 
-  it("changes terms, grants and revokes a licence and withdraws the sale's earnings, each on chain", async function () {
+  it("changes terms, grants and revokes a licence, pauses sales and withdraws the sale's earnings, each on chain", async function () {
     const reader = sdkFor(OWNER);
     const friend: Address = identityAt(8).address;
     await world.withPage({ wallet }, async (page) => {
@@ -143,6 +144,15 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
       await page.page.click(`[data-revoke="${friend}"]`);
       await says(page, ".owner-status", /is revoked/);
       assert.equal(await reader.hasAccess(modelId, friend), false);
+
+      await page.page.click("#pause");
+      await says(page, ".owner-status", /Sales are paused/);
+      assert.equal((await reader.getModel(modelId)).status, "paused");
+      await page.page.click("#unpause");
+      await says(page, ".owner-status", /active again/);
+      assert.equal((await reader.getModel(modelId)).status, "active");
+      await assertSdkCode(reader.changeStatus(modelId, "unpause"), "INVALID_STATUS");
+      await assertSdkCode(sdkFor(9).changeStatus(modelId, "pause"), "NOT_OWNER");
 
       const claimable = BigInt((await page.page.$eval("#claimable", (element) => element.getAttribute("data-wei")))!);
       const earnings = await reader.earnings(wallet.address);

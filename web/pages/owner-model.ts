@@ -1,7 +1,7 @@
 /**
  * #/owner/:id: a model as its owner manages it: the licence terms (change them), the licences
- * (grant one to an address, revoke one), the earnings and their withdrawal. Everyone can read
- * the page; only the owner's wallet can act (the SDK refuses others with NOT_OWNER before
+ * (grant one to an address, revoke one), the earnings and their withdrawal, pausing sales.
+ * Everyone can read the page; only the owner's wallet can act (the SDK refuses others with NOT_OWNER before
  * anything is signed, and the page says so up front). Each action is read back from the chain.
  */
 import { formatEther, isAddress } from "viem";
@@ -100,13 +100,17 @@ function managePanels(ctx: AppContext, modelId: bigint, view: OwnerView, actions
     return `Withdrew ${formatWei(amount)} to your wallet.`;
   });
   const thisModel = earnings.pending.filter((p) => p.modelId === modelId);
+  const statusButton =
+    model.status === "active"
+      ? button("pause", "Pause sales", async (sdk) => `Sales are ${(await sdk.changeStatus(modelId, "pause")).status}: existing licences keep working.`)
+      : model.status === "paused" && button("unpause", "Resume sales", async (sdk) => `The model is ${(await sdk.changeStatus(modelId, "unpause")).status} again: licences are on sale.`);
 
   return [
     h(
       "section",
       { class: "owner-summary" },
       h("p", {}, h("strong", {}, name ?? "(unnamed)"), ` · version ${model.version} · `, h("span", { "data-status": model.status }, model.status), " · ",
-        h("a", { href: href("/models/:id", { id: modelId }) }, "public page")),
+        h("a", { href: href("/models/:id", { id: modelId }) }, "public page"), " ", statusButton),
       h("p", {}, "Owner ", h("code", { "data-owner": model.owner }, model.owner)),
       !canAct && h("p", { class: "owner-only error-banner", role: "note" }, `Only the owner's wallet can change this model; you are connected as ${account}. Switch to ${shortAddress(model.owner)} in your wallet to act.`),
       account === undefined && h("p", { class: "owner-only muted" }, "Connect the owner's wallet to act: the buttons ask it first."),
