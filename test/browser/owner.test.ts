@@ -204,14 +204,18 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
     // Another account reads the owner's page but cannot act.
     const stranger = world.wallet(9);
     await world.withPage({ wallet: stranger }, async (page) => {
-      await page.goto(world.appUrl("/"));
-      await page.page.click("#connect-wallet");
+      // #/owner asks for a wallet first, then lists what it owns (nothing).
+      await page.goto(world.appUrl("/owner"));
+      await page.page.click("#owner-connect");
       await page.page.waitForSelector("[data-account]");
+      assert.equal(await page.text(".owner-list .empty"), "This wallet owns no model yet.");
       await page.page.evaluate(`location.hash = "#/owner/${modelId}"`);
       await page.waitForRoute();
       assert.match(await page.text(".owner-only"), /Only the owner's wallet can change this model/);
       for (const id of ["#save-terms", "#grant", "#withdraw"]) assert.equal(await page.page.$eval(id, (b) => (b as unknown as { disabled: boolean }).disabled), true, id);
       await page.screenshot(this.test!.title, "not-the-owner");
+      await page.page.evaluate(`location.hash = "#/owner/999"`);
+      assert.equal(await (await page.page.waitForSelector("main#outlet .error-banner[data-code]"))!.evaluate((e) => e.getAttribute("data-code")), "UNKNOWN_MODEL");
       page.assertClean(world.origins);
     });
   });
