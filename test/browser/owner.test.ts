@@ -180,6 +180,10 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
       assert.match(await page.text(".publish-problem .error-banner"), /choose a file/);
 
       await chooseFile(page, randomBytes(40_000), "refused.bin");
+      await fill(page, "input[name=price]", "one ether");
+      await page.page.click("#publish");
+      await says(page, ".publish-problem .error-banner", /price: "one ether" is not an amount in ETH/);
+      await fill(page, "input[name=price]", "0");
       wallet.refuseNext("eth_signTypedData_v4");
       await page.page.click("#publish");
       await page.page.waitForSelector('[data-step="sign"][data-state="failed"]', { timeout: 60_000 });

@@ -73,7 +73,7 @@ export function termsInput(terms: LicenceTerms): TermsInput {
 /** The terms fieldset: inputs named price, duration, max-uses, min-stake, carry-over; read() parses them. */
 export function termsFieldset(initial: LicenceTerms, legend = "Licence terms"): { element: HTMLFieldSetElement; read(): LicenceTerms } {
   const start = termsInput(initial);
-  const price = h("input", { name: "price", inputmode: "decimal", value: start.price, required: true });
+  const price = h("input", { name: "price", inputmode: "decimal", value: start.price });
   const duration = h("input", { name: "duration", inputmode: "decimal", value: start.durationDays });
   const maxUses = h("input", { name: "max-uses", inputmode: "numeric", value: start.maxUses });
   const minStake = h("input", { name: "min-stake", inputmode: "decimal", value: start.minStake });

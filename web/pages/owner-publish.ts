@@ -46,7 +46,7 @@ function publishForm(ctx: AppContext, custodians: RegisteredCustodian[], signal:
   const file = h("input", { type: "file", name: "file", id: "publish-file" });
   const name = h("input", { name: "name", id: "publish-name", maxlength: 200, placeholder: "my-model" });
   const picks = custodians.map((c) => ({ custodian: c, box: h("input", { type: "checkbox", name: "custodian", value: c.address, checked: c.active, disabled: !c.active }) }));
-  const threshold = h("input", { type: "number", name: "threshold", id: "publish-threshold", min: 2, value: 2, required: true });
+  const threshold = h("input", { type: "number", name: "threshold", id: "publish-threshold", min: 2, value: 2 });
   const terms = termsFieldset(FREE);
   const submit = h("button", { type: "submit", id: "publish" }, "Publish");
   const restart = h("button", { type: "button", id: "publish-restart", class: "secondary", hidden: true }, "Start over");
