@@ -188,7 +188,7 @@ describe("browser: the owner's pages (publish from the wallet, terms, licences, 
       await page.page.click("#publish");
       await page.page.waitForSelector('[data-step="sign"][data-state="failed"]', { timeout: 60_000 });
       assert.equal(await page.page.$eval(".publish-problem .error-banner", (e) => e.getAttribute("data-code")), "WALLET_REFUSED");
-      assert.match(await page.text(".publish-problem .error-banner strong"), /refused in your wallet/);
+      assert.match(await page.text(".publish-problem .error-banner strong"), /refused (the request )?in your wallet/);
       assert.equal(await page.text("#publish"), "Continue");
       await page.screenshot(this.test!.title, "signature-refused");
 
