@@ -6,17 +6,8 @@
 import { isAddress, isAddressEqual, parseEventLogs, zeroAddress, type Address, type Hex, type TransactionReceipt } from "viem";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
 import {
-  earningsOf,
-  expiryRefusal,
-  mergeTerms,
-  ownershipRefusal,
-  revertRefusal,
-  revokeRefusal,
-  statusChangeRefusal,
-  withdrawRefusal,
-  type Earnings,
-  type OwnedState,
-  type Refusal,
+  earningsOf, expiryRefusal, mergeTerms, ownershipRefusal, revertRefusal, revokeRefusal, statusChangeRefusal, withdrawRefusal,
+  type Earnings, type OwnedState, type Refusal,
 } from "../contracts/owner-rules.js";
 import { MODEL_STATUS, type ModelStatus, type Terms } from "../contracts/views.js";
 import { addressOf, checkModelId, type SdkContext } from "./context.js";
