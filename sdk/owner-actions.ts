@@ -6,18 +6,10 @@
 import { isAddress, isAddressEqual, parseEventLogs, zeroAddress, type Address, type Hex, type TransactionReceipt } from "viem";
 import { modelVaultAbi } from "../contracts/abi/ModelVault.js";
 import {
-  earningsOf,
-  expiryRefusal,
-  mergeTerms,
-  ownershipRefusal,
-  revertRefusal,
-  revokeRefusal,
-  withdrawRefusal,
-  type Earnings,
-  type OwnedState,
-  type Refusal,
+  earningsOf, expiryRefusal, mergeTerms, ownershipRefusal, revertRefusal, revokeRefusal, statusChangeRefusal, withdrawRefusal,
+  type Earnings, type OwnedState, type Refusal,
 } from "../contracts/owner-rules.js";
-import { MODEL_STATUS, type Terms } from "../contracts/views.js";
+import { MODEL_STATUS, type ModelStatus, type Terms } from "../contracts/views.js";
 import { addressOf, checkModelId, type SdkContext } from "./context.js";
 import { SdkError } from "./errors.js";
 
@@ -148,6 +140,14 @@ export function ownerActionCalls(ctx: SdkContext) {
       const receipt = await send("withdraw", []);
       const [log] = parseEventLogs({ abi: modelVaultAbi, eventName: "Withdrawn", logs: receipt.logs.filter((l) => isAddressEqual(l.address, vault)) });
       return { amount: log?.args.amount ?? 0n, claims, withdraw: txOf(receipt) };
+    },
+
+    /** pause (sales halt, licences keep working), unpause, or retire (for good); the status read back. */
+    async changeStatus(modelId: bigint, action: "pause" | "unpause" | "retire"): Promise<{ tx: OwnerTx; status: ModelStatus }> {
+      await owned(modelId);
+      refuse(statusChangeRefusal(modelId, (await stateOf(modelId))!.status, action));
+      const receipt = await send(action, [modelId], modelId);
+      return { tx: txOf(receipt), status: (await stateOf(modelId))!.status };
     },
   };
 }

@@ -43,6 +43,19 @@ export const SDK_MESSAGES: Record<SdkErrorCode, string> = {
   NO_VERIFIER: "No verifier is available for this proof.",
   NO_WEBCRYPTO: "This page needs a secure context (https or localhost) for WebCrypto.",
   ABORTED: "Cancelled.",
+  // An owner's or a licensee's action the contract would refuse (contracts/owner-rules.ts).
+  NOT_OWNER: "Only the model's owner can do this: connect the owner's wallet.",
+  MODEL_RETIRED: "This model is retired: it takes no more terms, licences or versions.",
+  INVALID_STATUS: "The model is already in that state.",
+  NOT_PENDING_OWNER: "This account is not the model's proposed new owner.",
+  NO_LICENCE: "That account holds no licence for this model.",
+  LICENCE_REVOKED: "That licence is already revoked.",
+  EXPIRY_IN_PAST: "The expiry must be in the future.",
+  NOTHING_TO_WITHDRAW: "There is nothing to withdraw yet.",
+  STAKE_EXCEEDED: "That is more than is staked.",
+  STAKE_LOCKED: "A live licence needs this stake to stay in place.",
+  NOTHING_UNBONDING: "Nothing is unbonding: unstake an amount first.",
+  COOLDOWN_ACTIVE: "The unbonding stake is not withdrawable yet.",
 };
 
 export const APP_MESSAGES: Record<AppErrorCode, string> = {
@@ -88,6 +101,8 @@ export function describeError(error: unknown): DescribedError {
 }
 
 function errorCode(error: unknown): string {
+  // The SDK wraps a wallet's refusal of a signature or transaction (as CHAIN_ERROR): the user refused.
+  if (isSdkError(error) && causedByRefusal(error)) return "WALLET_REFUSED";
   if (isSdkError(error)) return error.code;
   if (error instanceof AppError) return error.code;
   // Before the EIP-1193 codes: a DOMException AbortError has a numeric `code` (20) too.
@@ -97,4 +112,12 @@ function errorCode(error: unknown): string {
   if (eip1193 === 4001) return "WALLET_REFUSED";
   if (typeof eip1193 === "number") return "WALLET_ERROR";
   return "UNKNOWN";
+}
+
+/** Whether an EIP-1193 4001 (user rejected) is anywhere in the error's cause chain. */
+function causedByRefusal(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 4001) return true;
+  }
+  return false;
 }
