@@ -4,7 +4,7 @@
  * a wallet's own error) still get a sensible sentence.
  */
 import { isSdkError, type SdkErrorCode } from "../sdk/index.js";
-import { refusalOf } from "./refusals.js";
+import { refusalOf, rejectedInWallet } from "./refusals.js";
 
 /** The app's own codes: the wallet (EIP-1193) and the node's web config. */
 export type AppErrorCode = "NO_WALLET" | "WRONG_CHAIN" | "WALLET_REFUSED" | "WALLET_ERROR" | "CONFIG_UNAVAILABLE" | "NOT_NODE_ORIGIN"
@@ -102,7 +102,7 @@ export function describeError(error: unknown): DescribedError {
 
 function errorCode(error: unknown): string {
   // The SDK wraps a wallet's refusal of a signature or transaction (as CHAIN_ERROR): the user refused.
-  if (isSdkError(error) && causedByRefusal(error)) return "WALLET_REFUSED";
+  if (isSdkError(error) && rejectedInWallet(error)) return "WALLET_REFUSED";
   if (isSdkError(error)) return error.code;
   if (error instanceof AppError) return error.code;
   // Before the EIP-1193 codes: a DOMException AbortError has a numeric `code` (20) too.
@@ -112,12 +112,4 @@ function errorCode(error: unknown): string {
   if (eip1193 === 4001) return "WALLET_REFUSED";
   if (typeof eip1193 === "number") return "WALLET_ERROR";
   return "UNKNOWN";
-}
-
-/** Whether an EIP-1193 4001 (user rejected) is anywhere in the error's cause chain. */
-function causedByRefusal(error: unknown): boolean {
-  for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === 4001) return true;
-  }
-  return false;
 }

@@ -49,7 +49,7 @@ export interface Refusal {
 const WALLET_REFUSED: Refusal = { reason: "WALLET_REFUSED", message: "You refused the request in your wallet: nothing was signed, paid or sent." };
 
 /** Whether an EIP-1193 "user rejected" (4001) is behind `error` (the SDK keeps viem's error as its cause). */
-function rejectedInWallet(error: unknown): boolean {
+export function rejectedInWallet(error: unknown): boolean {
   for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     if ((e as { code?: unknown }).code === 4001) return true;
   }
