@@ -42,7 +42,7 @@ async function errorOf(response: Response, origin: string): Promise<SdkError> {
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   query?: Record<string, string | undefined>;
   body?: unknown;
   headers?: Record<string, string>;

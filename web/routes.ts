@@ -4,7 +4,11 @@
  */
 import type { Page } from "./router.js";
 import { modelsPage } from "./pages/models.js";
+import { modelPage } from "./pages/model.js";
+import { operatorPage } from "./pages/operator.js";
 
 export const routes: readonly Page[] = [
   modelsPage,
+  modelPage,
+  operatorPage,
 ];
