@@ -37,6 +37,7 @@ export const modelsPage: Page = {
         state.page = 1;
         draw();
       });
+      if (search.value !== state.q) Object.assign(state, { q: search.value, page: 1 }); // typed while the list loaded
       draw();
       return results;
     }, { "data-section": "models" });
