@@ -85,7 +85,8 @@ export interface ServedVersion {
   pendingRevenue: bigint;
 }
 
-export interface CustodianStatus {
+/** A custodian's stake: the part of its status an operator's page polls (a few cheap reads). */
+export interface CustodianStake {
   account: Address;
   registered: boolean;
   /** Registered with at least minStake bonded. */
@@ -101,6 +102,9 @@ export interface CustodianStatus {
   minStake: bigint;
   /** Seconds from an unbond request to its withdrawal. */
   unbondingDelay: number;
+}
+
+export interface CustodianStatus extends CustodianStake {
   challenges: ChallengeRecord;
   /** Model versions whose custodian set names the account. */
   versions: ServedVersion[];
@@ -112,30 +116,15 @@ export interface CustodianStatus {
   };
 }
 
-/** Everything the chain says about `account` as a custodian (read only). */
-export async function custodianStatus(chain: ChainClient, account: Address): Promise<CustodianStatus> {
-  const [info, active, minStake, delay, record, published, now, vaultBalance, challengeBalance, registryBalance] = await Promise.all([
+/** `account`'s stake in CustodianRegistry (read only; no log scan). */
+export async function custodianStake(chain: ChainClient, account: Address): Promise<CustodianStake> {
+  const [info, active, minStake, delay, now] = await Promise.all([
     chain.custodianInfo(account),
     chain.isActiveCustodian(account),
     chain.contracts.custodians.read.minStake(),
     chain.contracts.custodians.read.unbondingDelay(),
-    challengeRecord(chain, account),
-    scan(chain, (fromBlock, toBlock) => chain.contracts.vault.getEvents.VersionPublished({}, { fromBlock, toBlock, strict: true })),
     chain.publicClient.getBlock({ blockTag: "latest" }).then((block) => Number(block.timestamp)),
-    chain.contracts.vault.read.balanceOf([account]),
-    chain.contracts.challenges.read.balanceOf([account]),
-    chain.contracts.custodians.read.balanceOf([account]),
   ]);
-  const served = published
-    .map((log) => log.args as { modelId: bigint; version: number; custodians: readonly Address[] })
-    .filter((args) => args.custodians.some((c) => isAddressEqual(c, account)));
-  const versions: ServedVersion[] = await Promise.all(
-    served.map(async ({ modelId, version }) => ({
-      modelId,
-      version,
-      pendingRevenue: await chain.contracts.vault.read.pendingRevenue([modelId, version, account]),
-    })),
-  );
   const unbonding = info?.unbonding ?? 0n;
   const unbondAt = unbonding > 0n ? Number(info!.unbondAt) : null;
   return {
@@ -150,6 +139,31 @@ export async function custodianStatus(chain: ChainClient, account: Address): Pro
     endpoint: info?.endpoint ?? null,
     minStake,
     unbondingDelay: Number(delay),
+  };
+}
+
+/** Everything the chain says about `account` as a custodian (read only). */
+export async function custodianStatus(chain: ChainClient, account: Address): Promise<CustodianStatus> {
+  const [stake, record, published, vaultBalance, challengeBalance, registryBalance] = await Promise.all([
+    custodianStake(chain, account),
+    challengeRecord(chain, account),
+    scan(chain, (fromBlock, toBlock) => chain.contracts.vault.getEvents.VersionPublished({}, { fromBlock, toBlock, strict: true })),
+    chain.contracts.vault.read.balanceOf([account]),
+    chain.contracts.challenges.read.balanceOf([account]),
+    chain.contracts.custodians.read.balanceOf([account]),
+  ]);
+  const served = published
+    .map((log) => log.args as { modelId: bigint; version: number; custodians: readonly Address[] })
+    .filter((args) => args.custodians.some((c) => isAddressEqual(c, account)));
+  const versions: ServedVersion[] = await Promise.all(
+    served.map(async ({ modelId, version }) => ({
+      modelId,
+      version,
+      pendingRevenue: await chain.contracts.vault.read.pendingRevenue([modelId, version, account]),
+    })),
+  );
+  return {
+    ...stake,
     challenges: record,
     versions,
     revenue: {

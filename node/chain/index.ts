@@ -76,6 +76,6 @@ export {
   type Withdrawal,
 } from "./owner-actions.js";
 export { requestUnstake, stakeForModel, stakeInfo, withdrawStake, type StakeInfo } from "./licensee-stake.js";
-export { challengeRecord, custodianStatus, CustodianActionError, requestUnbond, withdrawCustodian, type ChallengeRecord, type CustodianActionCode, type CustodianStatus, type ServedVersion, type UnbondResult, type WithdrawResult } from "./custodian-actions.js";
+export { challengeRecord, custodianStake, custodianStatus, CustodianActionError, requestUnbond, withdrawCustodian, type ChallengeRecord, type CustodianActionCode, type CustodianStake, type CustodianStatus, type ServedVersion, type UnbondResult, type WithdrawResult } from "./custodian-actions.js";
 export { attestOwnershipFile, parseProofFile, PROOF_FORMAT, ProofError, proveInferenceFile, proveOwnershipFile, verifyProofFile, type ProofFile, type ProofVerdict, type ProveInferenceOptions, type ProveOwnershipOptions, type VerifyProofOptions } from "./proofs.js";
 export { architectureId, attestInferenceFile, deployedInferenceVerifiers, inferenceAttestationId, inferenceVerifierOf, resolveVerifier, setInferenceVerifier, signalsOf, VerifierError, verifierSignalsAt, type InferenceAttestation, type InferenceVerifierView, type SetVerifierResult, type VerifierErrorCode, type VerifierTarget } from "./verifiers.js";

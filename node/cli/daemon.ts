@@ -73,6 +73,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
     let custodian: Custodian | undefined;
     let journal: PublishJournal | undefined;
     let auditor: Auditor | undefined;
+    let responder: ChallengeResponder | undefined;
     if (options.audit !== undefined && config.chain === undefined) throw new ConfigError("--audit needs a chain: pass --rpc-url (or set chain.rpcUrl in the config)");
     if (config.chain !== undefined) {
       chain = await connectChain(config.chain, { account: identity.account });
@@ -87,9 +88,9 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       custodian = new Custodian({ identity, chain, store, peer, fetchTimeoutMs: config.fetchTimeoutMs, index, limits });
       const versions: EventFollower = followVersions(chain, store, { onError });
       cleanups.push(() => versions.stop());
-      const responder = new ChallengeResponder({ chain, peer, onError });
-      await responder.start();
-      cleanups.push(() => responder.stop());
+      const answering = (responder = new ChallengeResponder({ chain, peer, onError }));
+      await answering.start();
+      cleanups.push(() => answering.stop());
       const grace = options.graceSeconds ?? DEFAULT_GRACE_SECONDS;
       const sweep = setInterval(() => void sweepSuperseded(store, peer, grace).catch(onError), SWEEP_INTERVAL_MS);
       sweep.unref();
@@ -109,6 +110,7 @@ export async function startNode(config: NodeConfig, identity: NodeIdentity, opti
       custodian,
       chain,
       journal,
+      responder,
       host: config.api.host,
       port: config.api.port,
       bodyLimit: config.api.bodyLimit,

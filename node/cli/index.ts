@@ -52,6 +52,10 @@ function program(io: CliIo): Command {
     .addOption(new Option("--audit-poll <ms>", "with --audit: between reveal/slash passes (default 5000)").hideHelp())
     .action(async (options) => (await nodeCommands()).nodeStart(options, io));
 
+  common(node.command("status"))
+    .description("the running node's status: peers, pins, storage, shares held, challenges, stake, transfer rates (GET /v1/status)")
+    .action(async (options) => (await import("./status-command.js")).nodeStatusCommand(options, io));
+
   common(root.command("publish <path>"))
     .description("encrypt and publish a model file, or a model directory (Hugging Face style) as one version, through the node's API")
     .option("--name <name>", "model name recorded in the manifest")

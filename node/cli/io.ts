@@ -100,6 +100,10 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(JSON.stringify(value) + "\n");
 }
 
+/** A byte count for people: B, KiB, MiB or GiB. */
+export const sizeOf = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
 export function printLines(io: CliIo, rows: [string, string][]): void {
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) io.stdout.write(`${label.padEnd(width)}  ${value}\n`);

@@ -1,7 +1,7 @@
 /** `modelvault pins [ls]`, `pins add CID`, `pins rm CID`. */
 import { CID } from "multiformats/cid";
 import type { PinnedModelInfo } from "../http/pins.js";
-import { printJson, type CliIo } from "./io.js";
+import { printJson, sizeOf, type CliIo } from "./io.js";
 import { apiClientFor } from "./model-client.js";
 import { UsageError } from "./usage-error.js";
 import type { CommonOptions } from "./node-commands.js";
@@ -19,8 +19,6 @@ function checkCid(text: string | undefined): string {
   }
 }
 
-const sizeOf = (bytes: number) =>
-  bytes < 1024 ? `${bytes} B` : bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 /** One line a pin: CID, why it is pinned, and for a model's manifest its name, version and size. */
 function printPins(io: CliIo, pins: PinnedModelInfo[]): void {

@@ -23,8 +23,15 @@ export interface ChallengeResponderOptions {
 
 const MAX_CACHED_TREES = 8;
 
+/** What this responder did since it started: challenges it answered on chain, and answers that failed. */
+export interface ResponderRecord {
+  answered: number;
+  failed: number;
+}
+
 export class ChallengeResponder {
   readonly #options: ChallengeResponderOptions;
+  readonly #record: ResponderRecord = { answered: 0, failed: 0 };
   readonly #trees = new Map<string, Promise<StorageTree>>();
   readonly #answering = new Map<bigint, Promise<bigint | null>>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -56,12 +63,22 @@ export class ChallengeResponder {
           const { challengeId } = log.args as { challengeId: bigint };
           this.#track(this.answer(challengeId)
             .then((segmentIndex) => {
-              if (segmentIndex !== null) this.#options.onAnswered?.({ challengeId, segmentIndex });
+              if (segmentIndex === null) return;
+              this.#record.answered++;
+              this.#options.onAnswered?.({ challengeId, segmentIndex });
             })
-            .catch((error: Error) => this.#options.onError?.(error)));
+            .catch((error: Error) => {
+              this.#record.failed++;
+              this.#options.onError?.(error);
+            }));
         }
       },
     }));
+  }
+
+  /** Since start (the chain's record, challengeRecord in node/chain, is the authority). */
+  get record(): ResponderRecord {
+    return { ...this.#record };
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@ import { clientGone, type ApiContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { carStream } from "./gateway-car.js";
 import { localBlockstore, readLocal, type LocalBlockstore as Blockstore } from "../storage/local-blockstore.js";
+import type { TransferMeter } from "../storage/transfer-meter.js";
 import { exportStrategy, resolvePath } from "./gateway-dag.js";
 import { canonicalLocation, gatewayContentType, gatewayEtag, ifNoneMatch, parseGatewayRequest, type GatewayRequest } from "./gateway-request.js";
 
@@ -42,7 +43,15 @@ function notModified(reply: FastifyReply, headers: Record<string, string>) {
   return reply.code(304).headers(headers).send();
 }
 
-async function serveRaw(request: GatewayRequest, reply: FastifyReply, store: Blockstore) {
+/** Served bytes as they are handed to the response, recorded as "out" over the gateway. */
+async function* countedOut(chunks: AsyncIterable<Uint8Array>, meter: TransferMeter): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    meter.record("out", "gateway", chunk.length);
+    yield chunk;
+  }
+}
+
+async function serveRaw(request: GatewayRequest, reply: FastifyReply, store: Blockstore, meter: TransferMeter) {
   if (request.path.length > 0) {
     throw new ApiError(400, "PATH_NOT_SUPPORTED", "raw blocks are served at /ipfs/{cid} only; ask for format=car to follow a path");
   }
@@ -58,10 +67,11 @@ async function serveRaw(request: GatewayRequest, reply: FastifyReply, store: Blo
   headers["content-disposition"] = `attachment; filename="${cid}.bin"`;
   headers["x-content-type-options"] = "nosniff";
   // The block as read (one Buffer): Content-Length is its length; a HEAD sends no body.
+  if (reply.request.method === "GET") meter.record("out", "gateway", bytes.length);
   return reply.headers(headers).send(bytes);
 }
 
-async function serveCar(request: GatewayRequest, method: string, reply: FastifyReply, store: Blockstore, components: CarComponents) {
+async function serveCar(request: GatewayRequest, method: string, reply: FastifyReply, store: Blockstore, components: CarComponents, meter: TransferMeter) {
   const etag = gatewayEtag(request);
   const early = ifNoneMatch(reply.request.headers["if-none-match"], etag);
   if (early === "match") return notModified(reply, commonHeaders(request, etag, request.cid.toString()));
@@ -90,7 +100,7 @@ async function serveCar(request: GatewayRequest, method: string, reply: FastifyR
     signal,
   });
   // Bytes mode, small buffer: the walk advances only as fast as the client reads.
-  return reply.send(Readable.from(bytes, { objectMode: false, highWaterMark: 64 * 1024 }));
+  return reply.send(Readable.from(countedOut(bytes, meter), { objectMode: false, highWaterMark: 64 * 1024 }));
 }
 
 export function gatewayRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -98,7 +108,8 @@ export function gatewayRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const components: CarComponents = { blockstore: store, getCodec: ctx.peer.helia.getCodec, logger: ctx.peer.helia.logger };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = parseGatewayRequest(request.url, request.query, request.headers);
-    return parsed.format === "raw" ? serveRaw(parsed, reply, store) : serveCar(parsed, request.method, reply, store, components);
+    const meter = ctx.peer.transfer;
+    return parsed.format === "raw" ? serveRaw(parsed, reply, store, meter) : serveCar(parsed, request.method, reply, store, components, meter);
   };
   app.route({ method: ["GET", "HEAD"], url: "/ipfs/*", handler });
 }

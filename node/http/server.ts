@@ -11,6 +11,7 @@ import type { StoragePeer } from "../storage/storage-peer.js";
 import type { ChainClient } from "../chain/index.js";
 import type { Custodian } from "../custody/custodian.js";
 import type { PublishJournal } from "../custody/publish-journal.js";
+import type { ChallengeResponder } from "../custody/challenge-responder.js";
 import { contentRoutes } from "./content.js";
 import { custodyRoutes } from "./custody.js";
 import { gatewayRoutes } from "./gateway.js";
@@ -21,6 +22,7 @@ import { peerRoutes } from "./peers.js";
 import { pinRoutes } from "./pins.js";
 import { webAppRoutes } from "./web-app.js";
 import { browserRpcUrl, webConfigRoutes, type WebOptions } from "./web-config.js";
+import { statusRoutes, type StatusOptions } from "./status.js";
 
 export interface ApiOptions {
   peer: StoragePeer;
@@ -35,13 +37,18 @@ export interface ApiOptions {
   journal?: PublishJournal | undefined;
   /** The web app at / and GET /v1/web/config (the RPC published to browsers, the app's folder). */
   web?: WebOptions | undefined;
+  /** Its answers since start go into GET /v1/status (the chain's record comes first). */
+  responder?: ChallengeResponder | undefined;
+  /** GET /v1/status's cache lifetimes (tests shorten them). */
+  status?: Pick<StatusOptions, "chainTtlMs" | "chainWaitMs" | "pinsTtlMs">;
 }
 
 /**
  * Routes a web page on any origin may call (dApps through the SDK): reading manifests and
  * ciphertext (also as the trustless gateway's /ipfs/ blocks and CARs), node info, and the
  * custody routes, which check every request against the chain.
- * Everything else (publish, pins, peers) stays same-origin: a page must not drive the operator's node.
+ * Everything else (publish, pins, peers, status) stays same-origin: a page must not drive the
+ * operator's node, nor read what it holds and whom it talks to.
  */
 function crossOriginAllowed(request: FastifyRequest): boolean {
   const path = request.url.split("?")[0]!;
@@ -128,6 +135,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   pinRoutes(app, ctx);
   peerRoutes(app, ctx);
   gatewayRoutes(app, ctx);
+  statusRoutes(app, ctx, { ...options.status, custodian: options.custodian, responder: options.responder });
   if (options.custodian !== undefined) custodyRoutes(app, options.custodian);
   webConfigRoutes(app, ctx, options.web ?? {});
   webAppRoutes(app, { ...options.web, rpcUrl: browserRpcUrl(options.web?.rpcUrl) });

@@ -298,6 +298,7 @@ export class FetchSession {
     this.#stats.networkBytes += bytes.length;
     this.#directory.totals.networkBlocks++;
     this.#directory.totals.networkBytes += bytes.length;
+    this.#directory.transfer.record("in", state.source.kind, bytes.length);
     // Attempts that started before this one and lost are slow (or stalled): their sources cool down.
     for (const other of [...request.attempts]) {
       this.#finish(request, other);

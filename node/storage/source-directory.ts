@@ -10,6 +10,7 @@ import { BlockIngest } from "./block-ingest.js";
 import { BitswapPeerSource, bitswapBroker, GatewaySource, gatewayOrigin, type BlockSource } from "./block-sources.js";
 import { localBlockstore } from "./local-blockstore.js";
 import type { HeliaPeer } from "./storage-peer.js";
+import { TransferMeter } from "./transfer-meter.js";
 
 /** Largest number of gateways a node keeps (configured plus added). */
 export const MAX_GATEWAYS = 64;
@@ -35,10 +36,13 @@ export class SourceDirectory {
 
   /** Where fetched blocks are checked and stored (off the main thread when it can). */
   readonly ingest: BlockIngest;
+  /** Fetched bytes are recorded here as "in", by the route they came over. */
+  readonly transfer: TransferMeter;
 
   /** `blocksDir`: the FastFsBlockstore's directory, which the ingest worker may write into. */
-  constructor(helia: HeliaPeer, gateways: readonly string[] = [], blocksDir?: string) {
+  constructor(helia: HeliaPeer, gateways: readonly string[] = [], blocksDir?: string, transfer = new TransferMeter()) {
     this.#helia = helia;
+    this.transfer = transfer;
     this.#logger = helia.logger;
     this.ingest = new BlockIngest(localBlockstore(helia), blocksDir, (cid, bytes) => this.#verifyHere(cid, bytes));
     for (const url of gateways) this.addGateway(url);

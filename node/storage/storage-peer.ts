@@ -24,6 +24,9 @@ import { FastFsBlockstore } from "./blockstore.js";
 import { FetchSession, type FetchSessionOptions } from "./block-fetcher.js";
 import { loadOrCreatePeerKey } from "./peer-key.js";
 import { SourceDirectory } from "./source-directory.js";
+import { bitswapMeterMetrics } from "./bitswap-meter.js";
+import { DiskUsage } from "./disk-usage.js";
+import { TransferMeter } from "./transfer-meter.js";
 
 export interface StoragePeerOptions {
   /** Where blocks, the datastore (pins) and the peer key live. */
@@ -63,15 +66,23 @@ export class StoragePeer {
   readonly fs: UnixFS;
   /** Where missing blocks can come from: connected peers and known gateways. */
   readonly sources: SourceDirectory;
+  /** Bytes fetched from and served to the network (bitswap, gateway), with rates. */
+  readonly transfer: TransferMeter;
+  /** Bytes the blockstore and datastore take on disk (cached walks). */
+  readonly disk: DiskUsage;
+  /** Unix milliseconds the peer started. */
+  readonly startedAt = Date.now();
 
   #redial: NodeJS.Timeout | undefined;
   #configured: ConfiguredPeer[] = [];
   #onDialError: (address: string, error: Error) => void = () => {};
 
-  private constructor(helia: HeliaPeer, gateways: string[], blocksDir: string) {
+  private constructor(helia: HeliaPeer, gateways: string[], dataDir: string, transfer: TransferMeter) {
     this.helia = helia;
     this.fs = unixfs(helia);
-    this.sources = new SourceDirectory(helia, gateways, blocksDir);
+    this.transfer = transfer;
+    this.disk = new DiskUsage(dataDir);
+    this.sources = new SourceDirectory(helia, gateways, join(dataDir, "blocks"), transfer);
   }
 
   /** A fetch session over this peer's sources (plus `gateways` for it alone); close it when done. */
@@ -86,7 +97,9 @@ export class StoragePeer {
     await blockstore.open();
     await datastore.open();
     // dag-json: manifests are dag-json blocks that link to the content, so pins follow the link.
-    const light = createHeliaLight({ blockstore, datastore, codecs: [dagJson] });
+    const transfer = new TransferMeter();
+    // Helia's metrics only (libp2p gets none): bitswap counts the bytes it serves through them.
+    const light = createHeliaLight({ blockstore, datastore, codecs: [dagJson], metrics: bitswapMeterMetrics(transfer) });
     const withNet = withLibp2pLight(light, {
       privateKey,
       // libp2p's own datastore holds only its peer store, which rewrites a peer's record at
@@ -105,7 +118,7 @@ export class StoragePeer {
     });
     const helia = withBitswap(withNet) as unknown as HeliaPeer;
     await helia.start();
-    const peer = new StoragePeer(helia, options.gateways ?? [], blockstore.path);
+    const peer = new StoragePeer(helia, options.gateways ?? [], options.dataDir, transfer);
     const peers = options.peers ?? [];
     if (peers.length > 0) {
       peer.#onDialError = options.onDialError ?? ((address, error) => process.emitWarning(`cannot reach peer ${address}: ${error.message}`));
