@@ -152,6 +152,8 @@ describe("browser: the operator page", function () {
       await page.page.click(`[data-remove="${model.manifestCid}"]`);
       await page.page.click("#confirm-yes");
       await page.page.waitForFunction('document.querySelector(".pin-notice .error-banner code")?.textContent.endsWith("[PIN_NOT_FOUND]")');
+      await page.page.waitForFunction(`document.querySelector('[data-pin="${model.manifestCid}"]') === null`);
+      assert.equal(await page.text(".pins-list"), "Nothing is pinned.");
       await page.screenshot(this.test!.title, "refused");
       await (await fetch(`${world.ownerApi.url}/v1/pins/${model.manifestCid}`, { method: "POST" })).body?.cancel();
       // The browser logs each refused request (400, 404) as a console error: exactly those, nothing else.

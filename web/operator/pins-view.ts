@@ -38,7 +38,9 @@ export function pinsView(api: NodeApi, signal: AbortSignal, onChange: () => void
       onChange();
       await view.refresh();
     } catch (error) {
-      if (!signal.aborted) show(errorBanner(error));
+      if (signal.aborted) return;
+      show(openBanner(error));
+      await view.refresh(); // what the node has now (a pin removed elsewhere, say)
     }
   };
   /** An inline "are you sure": the action runs only from its confirm button. */
@@ -93,6 +95,13 @@ export function pinsView(api: NodeApi, signal: AbortSignal, onChange: () => void
     },
   };
   return view;
+}
+
+/** The error banner with its details open: for an operator the node's own words are the point. */
+function openBanner(error: unknown): HTMLElement {
+  const banner = errorBanner(error);
+  banner.querySelector("details")?.setAttribute("open", "");
+  return banner;
 }
 
 function pinsTable(pins: readonly PinEntry[], remove: (pin: PinEntry) => void): HTMLElement {
