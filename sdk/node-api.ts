@@ -42,7 +42,7 @@ export async function errorOf(response: Response, origin: string): Promise<SdkEr
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   query?: Record<string, string | undefined>;
   body?: unknown;
   headers?: Record<string, string>;

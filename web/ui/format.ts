@@ -38,3 +38,8 @@ export function formatDuration(seconds: number | bigint): string {
   }
   return parts.join(" ");
 }
+
+/** Unix seconds -> "2026-12-01 17:30:05 UTC" (the chain's clock, shown in one zone for everyone). */
+export function formatTime(seconds: number | bigint): string {
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
