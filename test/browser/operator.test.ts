@@ -52,7 +52,7 @@ describe("browser: the operator page", function () {
     await world.registerCustodian(1, world.ownerApi.url);
     await world.withPage({}, async (page) => {
       await page.goto(world.appUrl("/"));
-      assert.deepEqual(await page.page.$$eval("header nav a", (links) => links.map((a) => [a.textContent, a.getAttribute("href")])), [["Models", "#/"], ["Operator", "#/operator"]]);
+      assert.deepEqual(await page.page.$$eval("header nav a", (links) => links.map((a) => [a.textContent, a.getAttribute("href")])), [["Models", "#/"], ["My models", "#/owner"], ["Operator", "#/operator"]]);
       await page.page.click('header nav a[href="#/operator"]');
       await page.page.waitForSelector('#node-status[aria-busy="false"]');
       const node = await status();
