@@ -41,6 +41,10 @@ describe("GET /v1/status with a chain (in-process Hardhat EVM, real custodian no
     for (const api of apis) await api.close();
     await responder?.stop();
     await chain?.close();
+    // startCustodian's node is the test's own (the world stops only the custodians it made).
+    await node?.api.close();
+    await node?.peer.stop();
+    await node?.custodian.store.close();
     await world?.cleanup();
   });
 
