@@ -3,7 +3,7 @@
 // circuits/lib/mlp.circom computes the same.
 import { assertInRange } from "./field.js";
 import { flattenLanes, laneLayers } from "./lanes.js";
-import { PACK_BITS, inputHeader, specHeader, type MlpSpec } from "./mlp-spec.js";
+import { PACK_BITS, specHeader, type MlpSpec } from "./mlp-spec.js";
 import { chainHash, getPoseidon } from "./poseidon.js";
 import type { QuantizedMlp } from "./mlp.js";
 
@@ -39,10 +39,6 @@ export async function specTag(spec: MlpSpec): Promise<bigint> {
   return chainHash(await getPoseidon(), specHeader(spec), 0n);
 }
 
-export async function inputTag(spec: MlpSpec): Promise<bigint> {
-  return chainHash(await getPoseidon(), inputHeader(spec), 0n);
-}
-
 /** weightsCommitment registered on chain for a quantized model. */
 export async function weightsCommitment(model: QuantizedMlp): Promise<bigint> {
   return commitLanes(model.spec, commitmentElements(model));
@@ -51,9 +47,4 @@ export async function weightsCommitment(model: QuantizedMlp): Promise<bigint> {
 /** The commitment of lane elements as given (unchecked: a malformed lane commits too, which is why well-formedness is proved). */
 export async function commitLanes(spec: MlpSpec, elements: readonly bigint[]): Promise<bigint> {
   return chainHash(await getPoseidon(), elements, await specTag(spec));
-}
-
-/** inputHash, the public stand-in for the (private) quantized input vector. */
-export async function inputHash(spec: MlpSpec, input: readonly bigint[]): Promise<bigint> {
-  return chainHash(await getPoseidon(), packSigned(input, spec.inputBits, "input"), await inputTag(spec));
 }

@@ -6,7 +6,6 @@
 export const PACK_BITS = 252;
 /** 2: the weights are committed as lane elements (zkp/lanes.ts); 1 packed them densely. */
 export const COMMITMENT_VERSION = 2n;
-const INPUT_DOMAIN = 2n;
 
 export class MlpSpecError extends Error {
   override name = "MlpSpecError";
@@ -91,10 +90,6 @@ export function layerPlans(spec: MlpSpec): LayerPlan[] {
 export function specHeader(spec: MlpSpec): bigint[] {
   const ints = [COMMITMENT_VERSION, spec.weightBits, spec.biasBits, spec.inputBits, spec.fracBits, spec.sizes.length - 1];
   return [...ints, ...spec.sizes, ...spec.shifts].map((v) => BigInt(v));
-}
-
-export function inputHeader(spec: MlpSpec): bigint[] {
-  return [INPUT_DOMAIN, BigInt(spec.inputBits), BigInt(spec.fracBits), BigInt(spec.sizes[0]!)];
 }
 
 export function weightCount(spec: MlpSpec): number {
